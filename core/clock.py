@@ -1,0 +1,35 @@
+"""The one clock. Everything that needs "now" receives a Clock; tests pass a FixedClock."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+UTC = dt.timezone.utc
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware, in UTC."""
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that stands still until told to move."""
+
+    def __init__(self, at: dt.datetime):
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self._at = at.astimezone(UTC)
+
+    def now(self) -> dt.datetime:
+        return self._at
+
+    def set(self, at: dt.datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self._at = self._at + dt.timedelta(**delta)

@@ -1,0 +1,78 @@
+"""Configuration: a TOML file (SMARTPAY_CONFIG or the user's config dir) plus environment.
+
+Secrets (API keys) may live here or in the environment; they are never written to the
+database, never logged and never printed.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import ConfigError
+from .platform_time import PlatformTime, parse_timezone
+
+DEFAULT_PAYEE_NOTICE = (
+    "Please note that the payment recipient has been changed to SMART-PLUS PTE. LTD in Singapore. "
+    "SMART-PLUS PTE. LTD. is one of Akuvox's authorized operation companies for the cloud service."
+)
+
+
+def default_db_url() -> str:
+    data_dir = Path(platformdirs.user_data_dir("smartpay", appauthor=False))
+    return f"sqlite:///{data_dir / 'smartpay.db'}"
+
+
+@dataclass
+class Settings:
+    db_url: str = field(default_factory=default_db_url)
+    timezone: str = "GMT+8"
+    order_window_minutes: int = 15
+    payee_notice: str = DEFAULT_PAYEE_NOTICE
+    price_list: str | None = None  # path to a TOML price list; None = the shipped sample
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def platform_time(self) -> PlatformTime:
+        return PlatformTime(parse_timezone(self.timezone))
+
+    def plugin_config(self, key: str) -> dict[str, Any]:
+        return dict(self.plugins.get(key, {}))
+
+
+_KNOWN = {"db_url", "timezone", "order_window_minutes", "payee_notice", "price_list",
+          "max_failed_logins", "lockout_minutes", "plugins"}
+
+
+def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+                  **overrides: Any) -> Settings:
+    env = os.environ if env is None else env
+    path = path or env.get("SMARTPAY_CONFIG")
+    data: dict[str, Any] = {}
+    if path is None:
+        candidate = Path(platformdirs.user_config_dir("smartpay", appauthor=False)) / "config.toml"
+        path = candidate if candidate.exists() else None
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config: file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {path} is not valid TOML ({exc})") from None
+    unknown = set(data) - _KNOWN
+    if unknown:
+        raise ConfigError(f"config: unknown setting(s) {', '.join(sorted(unknown))}")
+    if env.get("SMARTPAY_DB"):
+        data["db_url"] = env["SMARTPAY_DB"]
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**data)
+    settings.platform_time  # validate the timezone now, not at first use
+    if not isinstance(settings.order_window_minutes, int) or settings.order_window_minutes <= 0:
+        raise ConfigError("order_window_minutes: must be a whole number of minutes above 0")
+    return settings

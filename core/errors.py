@@ -1,0 +1,81 @@
+"""One exception hierarchy for everything the core refuses.
+
+Every message is written for the operator: it names the field or the rule and says what to do.
+The CLI prints `str(error)` on one line and exits 2; the TUI shows it in place.
+"""
+from __future__ import annotations
+
+
+class SmartpayError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(SmartpayError):
+    """A field's value is wrong. `field` names it so forms can mark the right box."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class NotFound(SmartpayError):
+    code = "not_found"
+
+
+class AuthenticationFailed(SmartpayError):
+    code = "authentication_failed"
+
+
+class AccountLocked(AuthenticationFailed):
+    code = "account_locked"
+
+
+class PermissionDenied(SmartpayError):
+    code = "permission_denied"
+
+
+class NotEligible(SmartpayError):
+    """A payment method may not be used here; the message is the plugin's reason."""
+
+    code = "not_eligible"
+
+
+class InsufficientCredit(NotEligible):
+    code = "insufficient_credit"
+
+
+class InsufficientCoupon(SmartpayError):
+    code = "insufficient_coupon"
+
+
+class OrderStateError(SmartpayError):
+    """The order is not in a state that allows this (already paid, cancelled, …)."""
+
+    code = "order_state"
+
+
+class OrderTimedOut(OrderStateError):
+    code = "order_timed_out"
+
+
+class PaymentInProgress(OrderStateError):
+    """An attempt on this order is still processing or unknown (M3): settle it first."""
+
+    code = "payment_in_progress"
+
+
+class ConfigError(SmartpayError):
+    code = "config_error"
+
+
+class PluginError(SmartpayError):
+    code = "plugin_error"

@@ -1,0 +1,135 @@
+"""What a payment method is, what it is told, and what it answers.
+
+A plugin subclasses PaymentMethod. The core asks `check_eligibility(context)` for every method
+when an operator reaches the payment step, and calls `charge(request)` when one is chosen.
+Results follow Kill Bill's plugin contract: PROCESSED, PENDING, ERROR, CANCELED, UNDEFINED; the
+core maps them to its own attempt and order states.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from ..domain import Grant, ProjectType, Purpose, RenewMode, Role
+from ..money import Money
+from ..views import CouponView
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reason: str = ""
+
+    @classmethod
+    def ok(cls) -> "Eligibility":
+        return cls(True, "")
+
+    @classmethod
+    def no(cls, reason: str) -> "Eligibility":
+        if not reason:
+            raise ValueError("a refusal needs a reason the operator can read")
+        return cls(False, reason)
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    id: int
+    name: str
+    type: ProjectType
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PaymentContext:
+    """Everything a method may base its eligibility on (DESIGN.md: payer, role, grant, project
+    type and creation date, purpose, renew mode, amount)."""
+
+    payer_id: int
+    payer_login: str
+    role: Role
+    grant: Grant | None            # None for distributors: they need no grant (R1)
+    purpose: Purpose
+    project_type: ProjectType | None
+    projects: tuple[ProjectFacts, ...]
+    renew_mode: RenewMode | None
+    amount: Money                  # the order total, money or CREDIT
+    credit_balance: int
+    coupons: tuple[CouponView, ...] = ()
+    now: dt.datetime | None = None
+
+
+class Tender(Protocol):
+    """The core's hands inside the payment transaction, for methods that settle in the core."""
+
+    def consume_credits(self, amount: int) -> int:
+        """Debit the payer's credits (R11); returns the balance after. Raises InsufficientCredit."""
+
+    def redeem_coupon(self, code: str, up_to: Money) -> Money:
+        """Take at most `up_to` from the payer's coupon `code`; returns what was taken."""
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    txn: str
+    amount: Money                  # what this method is asked to cover
+    idempotency_key: str           # M1: derived from the transaction number
+    context: PaymentContext
+    tender: Tender
+    coupon_codes: tuple[str, ...] = ()
+    description: str = ""
+
+
+class ChargeStatus(StrEnum):
+    PROCESSED = "processed"   # paid: the core completes the order
+    PENDING = "pending"       # the payer must act (hosted page); poll or webhook settles it
+    ERROR = "error"           # declined or refused: nothing was charged
+    CANCELED = "canceled"     # stopped before charging
+    UNDEFINED = "undefined"   # outcome unknown (timeout, 5xx): reconcile asks later (M3)
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    status: ChargeStatus
+    amount: Money | None = None    # what was actually covered (partial tenders may cover less)
+    provider_ref: str | None = None
+    redirect_url: str | None = None
+    message: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+class PaymentMethod:
+    """Base class for payment methods. Class attributes are the declared capabilities."""
+
+    key: str = ""
+    label: str = ""
+    family: Grant = Grant.REGULAR       # which grant lets installers/PMs use it (R2)
+    supports_auto_renew: bool = False
+    partial_tender: bool = False        # may cover part of an order, the rest paid by another
+    currencies: frozenset[str] | None = None   # None: any money currency; {"CREDIT"} for credits
+    settles_in_core: bool = False       # True: charged inside the order's transaction via the Tender
+    version: str = "0"
+
+    def configured(self) -> Eligibility:
+        """Whether the method has what it needs (keys, endpoints). Default: yes."""
+        return Eligibility.ok()
+
+    def check_eligibility(self, context: PaymentContext) -> Eligibility:
+        """Method-specific rules; the core has already applied the common ones."""
+        return Eligibility.ok()
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        raise NotImplementedError
+
+    def status(self, txn: str, provider_ref: str | None) -> ChargeResult:
+        """Ask the provider how an earlier PENDING/UNDEFINED charge ended."""
+        return ChargeResult(ChargeStatus.UNDEFINED, message="this method cannot be polled")
+
+    def describe(self) -> dict:
+        return {
+            "key": self.key, "label": self.label, "family": self.family.value,
+            "supports_auto_renew": self.supports_auto_renew, "partial_tender": self.partial_tender,
+            "currencies": sorted(self.currencies) if self.currencies else None,
+            "settles_in_core": self.settles_in_core,
+        }

@@ -1,0 +1,148 @@
+"""Accounts, projects and billable items: the admin operations that build the world, and the
+listings operators see (always limited to what the actor may see)."""
+from __future__ import annotations
+
+import peewee as pw
+
+from .. import validate
+from ..db.models import Account, Item, Project, ProjectManager
+from ..domain import ALLOWED_PARENTS, SERVICE_TYPES, ProjectType, Role
+from ..errors import InvalidInput, PermissionDenied
+from ..views import AccountView, Actor, ItemView, ProjectView
+from .auth import hash_password
+from .base import Service
+from .convert import account_view, item_view
+
+
+class AccountService(Service):
+    # -- admin (whoever holds the database) -------------------------------------------------
+    def create_account(self, role: str, login: str, name: str, password: str,
+                       parent: str | None = None, email: str | None = None) -> AccountView:
+        role_ = validate.choice("role", role, Role)
+        login_ = validate.login(login)
+        name_ = validate.text("name", name)
+        email_ = validate.email(email)
+        password_hash = hash_password(password)
+        with self.write():
+            parent_row = self.core.authz.account_row(parent, "parent") if parent else None
+            parent_role = Role(parent_row.role) if parent_row else None
+            if parent_role not in ALLOWED_PARENTS[role_]:
+                wanted = " or ".join(r.label if r else "no parent" for r in ALLOWED_PARENTS[role_])
+                raise InvalidInput("parent", f"a {role_.label} must sit below {wanted}")
+            if Account.select().where(Account.login == login_).exists():
+                raise InvalidInput("login", f"'{login_}' is already taken")
+            row = Account.create(login=login_, name=name_, role=role_.value, parent=parent_row,
+                                 email=email_, password_hash=password_hash, created_at=self.now())
+            self.core.audit.record(None, "account.create", login_, role=role_.value,
+                                   parent=parent_row.login if parent_row else None)
+        return account_view(row, parent_row.login if parent_row else None)
+
+    def create_project(self, installer: str, type: str, name: str, created_at=None) -> ProjectView:
+        ptype = validate.choice("type", type, ProjectType)
+        name_ = validate.text("name", name)
+        when = (validate.instant("created-at", created_at, self.core.ptime.tz)
+                if created_at not in (None, "") else self.now())
+        with self.write():
+            inst = self.core.authz.account_row(installer, "installer")
+            if inst.role != Role.INSTALLER:
+                raise InvalidInput("installer", f"'{inst.login}' is a {Role(inst.role).label}, not an installer")
+            row = Project.create(name=name_, type=ptype.value, installer=inst, created_at=when)
+            self.core.audit.record(None, "project.create", str(row.id), installer=inst.login, type=ptype.value)
+        return ProjectView(row.id, row.name, ptype, inst.login, row.created_at, row.pay_by_pm)
+
+    def add_item(self, project: int | str, service: str, subject: str, email: str | None = None,
+                 company: str | None = None, expires=None) -> ItemView:
+        subject_ = validate.text("subject", subject)
+        email_ = validate.email(email)
+        company_ = validate.text("company", company, required=False) or None
+        expires_at = (validate.instant("expires", expires, self.core.ptime.tz, end_of_day=True)
+                      if expires not in (None, "") else None)
+        with self.write():
+            proj = self.core.authz.project_row(project)
+            services = SERVICE_TYPES[ProjectType(proj.type)]
+            if service not in services:
+                raise InvalidInput("service", f"'{service}' is not a service of {ProjectType(proj.type).label} "
+                                              f"projects ({', '.join(services)})")
+            row = Item.create(project=proj, service_type=service, subject_name=subject_, subject_email=email_,
+                              company=company_, activated_at=expires_at and self.now(),
+                              expires_at=expires_at, created_at=self.now())
+            self.core.audit.record(None, "item.create", str(row.id), project=proj.id, service=service)
+        return item_view(row, proj, self.now())
+
+    def assign_manager(self, project: int | str, manager: str) -> None:
+        with self.write():
+            proj = self.core.authz.project_row(project)
+            pm = self.core.authz.account_row(manager, "manager")
+            if pm.role != Role.PROPERTY_MANAGER:
+                raise InvalidInput("manager", f"'{pm.login}' is not a property manager")
+            if pm.parent_id != proj.installer_id:
+                raise InvalidInput("manager", f"'{pm.login}' does not belong to the project's installer")
+            if proj.type == ProjectType.SINGLE_FAMILY:
+                raise InvalidInput("project", "single-family projects have no property manager")
+            ProjectManager.insert(project=proj, manager=pm).on_conflict_ignore().execute()
+            self.core.audit.record(None, "project.assign_manager", str(proj.id), manager=pm.login)
+
+    # -- operator views --------------------------------------------------------------------
+    def me(self, actor: Actor) -> AccountView:
+        row = Account.get_by_id(actor.id)
+        return account_view(row, row.parent.login if row.parent_id else None)
+
+    def users(self, actor: Actor, search: str = "", role: str | None = None) -> list[AccountView]:
+        """The actor's downline (Users screen): distributors only."""
+        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
+        ids = self.core.authz.downline_ids(actor.id)
+        if not ids:
+            return []
+        Parent = Account.alias()
+        query = (Account.select(Account, Parent.login).join(Parent, pw.JOIN.LEFT_OUTER,
+                 on=(Account.parent == Parent.id)).where(Account.id.in_(list(ids))).order_by(Account.login))
+        if role:
+            query = query.where(Account.role == validate.choice("role", role, Role).value)
+        if search:
+            like = f"%{search.strip()}%"
+            query = query.where(Account.login ** like | Account.name ** like)
+        return [account_view(r, r.parent.login if r.parent_id else None) for r in query]
+
+    def visible_project_query(self, actor: Actor) -> pw.ModelSelect:
+        """Projects the actor may see: its downline's (distributors), its own (installers),
+        the ones it manages (PMs)."""
+        query = Project.select(Project, Account.id, Account.login).join(Account, on=(Project.installer == Account.id))
+        if actor.role.is_distributor:
+            installers = [i for i in self.core.authz.downline_ids(actor.id)]
+            return query.where(Project.installer.in_(installers or [-1]))
+        if actor.role == Role.INSTALLER:
+            return query.where(Project.installer == actor.id)
+        if actor.role == Role.PROPERTY_MANAGER:
+            managed = ProjectManager.select(ProjectManager.project).where(ProjectManager.manager == actor.id)
+            return query.where(Project.id.in_(managed))
+        raise PermissionDenied("projects: the platform account has no projects")
+
+    def projects(self, actor: Actor, installer: str | None = None, type: str | None = None) -> list[ProjectView]:
+        query = self.visible_project_query(actor)
+        if installer:
+            inst = self.core.authz.account_row(installer, "installer")
+            query = query.where(Project.installer == inst.id)
+        if type:
+            query = query.where(Project.type == validate.choice("type", type, ProjectType).value)
+        projects = list(query.order_by(Project.type, Project.name, Project.id))
+        ids = [p.id for p in projects] or [-1]
+        now = self.now()
+        counts = {r.project_id: (r.n, r.active) for r in Item.select(
+            Item.project, pw.fn.COUNT(Item.id).alias("n"),
+            pw.fn.SUM(pw.Case(None, [(Item.expires_at > now, 1)], 0)).alias("active"))
+            .where(Item.project.in_(ids)).group_by(Item.project)}
+        managers: dict[int, list[str]] = {}
+        for link in (ProjectManager.select(ProjectManager.project, Account.login)
+                     .join(Account, on=(ProjectManager.manager == Account.id))
+                     .where(ProjectManager.project.in_(ids))):
+            managers.setdefault(link.project_id, []).append(link.manager.login)
+        return [ProjectView(p.id, p.name, ProjectType(p.type), p.installer.login, p.created_at, p.pay_by_pm,
+                            counts.get(p.id, (0, 0))[0], int(counts.get(p.id, (0, 0))[1] or 0),
+                            tuple(sorted(managers.get(p.id, ()))))
+                for p in projects]
+
+    def items(self, actor: Actor, project: int | str) -> list[ItemView]:
+        proj = self.core.authz.project_row(project)
+        self.core.authz.require_view_project(actor, proj)
+        now = self.now()
+        return [item_view(i, proj, now) for i in Item.select().where(Item.project == proj.id).order_by(Item.id)]

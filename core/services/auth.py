@@ -1,0 +1,70 @@
+"""Login with argon2 password hashes; repeated failures lock the account for a while."""
+from __future__ import annotations
+
+import datetime as dt
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..db.models import Account
+from ..errors import AccountLocked, AuthenticationFailed, InvalidInput
+from ..views import Actor
+from .base import Service
+from .convert import actor_of
+
+_hasher = PasswordHasher()
+# Verifying against this keeps unknown logins as slow as known ones (no user enumeration by timing).
+_DUMMY_HASH = _hasher.hash("smartpay-dummy-password")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput("password", f"must be at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+class AuthService(Service):
+    def login(self, login: str, password: str) -> Actor:
+        """Check the password; returns the Actor. Raises AuthenticationFailed or AccountLocked."""
+        settings = self.core.settings
+        with self.write():
+            row = Account.get_or_none(Account.login == (login or "").strip())
+            now = self.now()
+            if row is None:
+                _verify(_DUMMY_HASH, password)
+                raise AuthenticationFailed("Login or password is incorrect")
+            if row.locked_until and row.locked_until > now:
+                raise AccountLocked(self._locked_message(row.locked_until))
+            if not _verify(row.password_hash, password):
+                row.failed_logins += 1
+                if row.failed_logins >= settings.max_failed_logins:
+                    row.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+                    row.failed_logins = 0
+                    row.save()
+                    self.core.audit.record(None, "account.locked", row.login)
+                    raise AccountLocked(self._locked_message(row.locked_until))
+                row.save()
+                raise AuthenticationFailed("Login or password is incorrect")
+            if row.failed_logins or row.locked_until:
+                row.failed_logins, row.locked_until = 0, None
+                row.save()
+            if _hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = _hasher.hash(password)
+                row.save()
+            return actor_of(row)
+
+    def _locked_message(self, until: dt.datetime) -> str:
+        return (f"Account locked after {self.core.settings.max_failed_logins} failed logins; "
+                f"try again after {self.core.ptime.format(until)}")
+
+    def actor(self, login: str) -> Actor:
+        """The Actor for a login, without a password — for admin tools that hold the database."""
+        return actor_of(self.core.authz.account_row(login))
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,132 @@
+"""R1/R2 authorization, enforced here for every service operation — never only in the UI.
+
+The hierarchy is a tree of accounts (distributor → sub-distributor → installer → PM). Checks walk
+up the parent chain of the target (a handful of rows), so they stay cheap at any tree size.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..db.models import Account, Project, ProjectManager
+from ..domain import Grant, Role
+from ..errors import NotFound, PermissionDenied
+from ..views import Actor
+from .base import Service
+
+
+class Authorizer(Service):
+    def account_row(self, login_or_id: str | int, field: str = "login") -> Account:
+        query = (Account.id == login_or_id) if isinstance(login_or_id, int) else (Account.login == login_or_id)
+        row = Account.get_or_none(query)
+        if row is None:
+            raise NotFound(f"{field}: no account '{login_or_id}'")
+        return row
+
+    def project_row(self, project_id: int | str, field: str = "project") -> Project:
+        try:
+            pid = int(project_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"{field}: '{project_id}' is not a project number") from None
+        row = Project.get_or_none(Project.id == pid)
+        if row is None:
+            raise NotFound(f"{field}: no project {pid}")
+        return row
+
+    def chain(self, account_id: int | None) -> list[int]:
+        """Ids of the account's ancestors, nearest first (one small query per level)."""
+        out: list[int] = []
+        current = Account.select(Account.parent).where(Account.id == account_id).scalar() if account_id else None
+        while current is not None and current not in out:
+            out.append(current)
+            current = Account.select(Account.parent).where(Account.id == current).scalar()
+        return out
+
+    def in_downline(self, ancestor_id: int, account_id: int) -> bool:
+        return ancestor_id in self.chain(account_id)
+
+    def downline_ids(self, root_id: int) -> set[int]:
+        """Every account below `root_id`, one query per level of the tree."""
+        found: set[int] = set()
+        frontier = [root_id]
+        while frontier:
+            rows = [r.id for r in Account.select(Account.id).where(Account.parent.in_(frontier))]
+            rows = [r for r in rows if r not in found]
+            found.update(rows)
+            frontier = rows
+        return found
+
+    @staticmethod
+    def require_role(actor: Actor, roles: tuple[Role, ...], action: str) -> None:
+        if actor.role not in roles:
+            allowed = ", ".join(r.label for r in roles)
+            raise PermissionDenied(f"{action}: only {allowed} accounts may do this, not {actor.role.label}")
+
+    # -- projects ---------------------------------------------------------------------
+    def manages(self, actor: Actor, project: Project) -> bool:
+        return ProjectManager.select().where((ProjectManager.project == project.id) &
+                                             (ProjectManager.manager == actor.id)).exists()
+
+    def can_view_project(self, actor: Actor, project: Project) -> bool:
+        if actor.role.is_distributor:
+            return self.in_downline(actor.id, project.installer_id)
+        if actor.role == Role.INSTALLER:
+            return project.installer_id == actor.id
+        if actor.role == Role.PROPERTY_MANAGER:
+            return self.manages(actor, project)
+        return False
+
+    def require_view_project(self, actor: Actor, project: Project) -> None:
+        if not self.can_view_project(actor, project):
+            raise PermissionDenied(f"project {project.id}: not a project you can see")
+
+    def payer_grant(self, actor: Actor, project: Project) -> Grant | None:
+        """R1: may `actor` pay for `project`? Returns the grant that applies (None for
+        distributors, who need none) or raises PermissionDenied with the reason."""
+        return self.payer_checker(actor)(project)
+
+    def payer_checker(self, actor: Actor) -> Callable[[Project], Grant | None]:
+        """R1 as a function of the project, with what it needs loaded once — for quoting
+        thousands of items without a query per project."""
+        if actor.role.is_distributor:
+            in_downline: dict[int, bool] = {}
+
+            def check(project: Project) -> Grant | None:
+                if project.installer_id not in in_downline:
+                    in_downline[project.installer_id] = self.in_downline(actor.id, project.installer_id)
+                if not in_downline[project.installer_id]:
+                    raise PermissionDenied(f"project {project.id}: not in your downline")
+                return None
+            return check
+        if actor.role == Role.INSTALLER:
+            grant = Grant(Account.get_by_id(actor.id).pay_by_installer)
+
+            def check(project: Project) -> Grant | None:
+                if project.installer_id != actor.id:
+                    raise PermissionDenied(f"project {project.id}: not one of your projects")
+                if grant == Grant.NONE:
+                    raise PermissionDenied("Pay by Installer: your distributor has not granted you permission "
+                                           "to pay; ask your distributor to set it")
+                return grant
+            return check
+        if actor.role == Role.PROPERTY_MANAGER:
+            managed = {r.project_id for r in ProjectManager.select(ProjectManager.project)
+                       .where(ProjectManager.manager == actor.id)}
+
+            def check(project: Project) -> Grant | None:
+                if project.id not in managed:
+                    raise PermissionDenied(f"project {project.id}: you do not manage this project")
+                grant = Grant(project.pay_by_pm)
+                if grant == Grant.NONE:
+                    raise PermissionDenied(f"Pay By PM: the installer has not granted you permission to pay "
+                                           f"for '{project.name}'")
+                return grant
+            return check
+
+        def refuse(project: Project) -> Grant | None:
+            raise PermissionDenied("the platform account does not pay for services")
+        return refuse
+
+    # -- accounts -------------------------------------------------------------------------
+    def require_downline(self, actor: Actor, target: Account, field: str = "user") -> None:
+        if not actor.role.is_distributor or not self.in_downline(actor.id, target.id):
+            raise PermissionDenied(f"{field}: '{target.login}' is not in your downline")

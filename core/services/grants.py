@@ -1,0 +1,49 @@
+"""R2: who below an operator may pay, and how. A distributor sets an installer's "Pay by
+Installer"; an installer sets a project's "Pay By PM"."""
+from __future__ import annotations
+
+from .. import validate
+from ..domain import Grant, ProjectType, Role
+from ..errors import InvalidInput, PermissionDenied
+from ..views import AccountView, Actor, ProjectView
+from .base import Service
+from .convert import account_view
+
+
+class GrantService(Service):
+    def set_pay_by_installer(self, actor: Actor, installer: str, grant: str) -> AccountView:
+        grant_ = validate.choice("pay-by-installer", grant, Grant)
+        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Pay by Installer")
+        with self.write():
+            row = self.core.authz.account_row(installer, "installer")
+            self.core.authz.require_downline(actor, row, "installer")
+            if row.role != Role.INSTALLER:
+                raise InvalidInput("installer", f"'{row.login}' is not an installer")
+            old = row.pay_by_installer
+            row.pay_by_installer = grant_.value
+            row.save()
+            self.core.audit.record(actor, "grant.pay_by_installer", row.login, old=old, new=grant_.value)
+        return account_view(row, row.parent.login if row.parent_id else None)
+
+    def set_pay_by_pm(self, actor: Actor, project: int | str, grant: str) -> ProjectView:
+        grant_ = validate.choice("pay-by-pm", grant, Grant)
+        self.core.authz.require_role(actor, (Role.INSTALLER,), "Pay By PM")
+        with self.write():
+            row = self.core.authz.project_row(project)
+            if row.installer_id != actor.id:
+                raise PermissionDenied(f"project {row.id}: not one of your projects")
+            if row.type == ProjectType.SINGLE_FAMILY:
+                raise InvalidInput("project", "single-family projects have no property manager")
+            old = row.pay_by_pm
+            row.pay_by_pm = grant_.value
+            row.save()
+            self.core.audit.record(actor, "grant.pay_by_pm", str(row.id), old=old, new=grant_.value)
+        return ProjectView(row.id, row.name, ProjectType(row.type), actor.login, row.created_at, grant_)
+
+    def project(self, actor: Actor, project: int | str) -> ProjectView:
+        row = self.core.authz.project_row(project)
+        self.core.authz.require_view_project(actor, row)
+        return ProjectView(row.id, row.name, ProjectType(row.type), row.installer.login, row.created_at,
+                           Grant(row.pay_by_pm))
+
+

@@ -1,0 +1,182 @@
+"""R8 orders: one payer, one purpose, items of one project type; a 17-digit transaction number;
+a payment window; SmartPlus's states. R9 terms and R10 billing information are required to
+place one. Prices come from a fresh quote, never from the caller."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import secrets
+
+import peewee as pw
+
+from .. import validate
+from ..db.database import locked
+from ..db.models import Account, Item, Order, OrderItem, PaymentAttempt, Project
+from ..domain import AttemptState, OrderState, Purpose, Role
+from ..errors import InvalidInput, NotEligible, NotFound, OrderStateError, PermissionDenied
+from ..money import CREDIT
+from ..views import Actor, OrderView, Quote
+from .base import Service
+from .convert import order_view
+from .quotes import Selection
+
+MAX_CREDIT_PURCHASE = 1_000_000
+PAY_IN = ("money", "credit")
+
+
+def new_txn() -> str:
+    """17 digits, first one non-zero — the shape of SmartPlus transaction numbers."""
+    return str(secrets.randbelow(9 * 10**16) + 10**16)
+
+
+class OrderService(Service):
+    def create(self, actor: Actor, purpose: str, selection: Selection, *, accept_terms: bool,
+               pay_in: str = "money", renew_mode: str | None = None, renew_to=None,
+               auto_cycles=None, auto_until=None) -> OrderView:
+        """Place an order for the selected items. The quote is recomputed here."""
+        if pay_in not in PAY_IN:
+            raise InvalidInput("pay-in", f"'{pay_in}' is not one of: {', '.join(PAY_IN)}")
+        self._require_terms(accept_terms)
+        billing = self.core.billing.require(actor)
+        quote = self.core.quotes.quote(actor, purpose, selection, renew_mode, renew_to, auto_cycles, auto_until)
+        if quote.is_empty:
+            reasons = sorted({line.excluded_reason for line in quote.excluded if line.excluded_reason})
+            raise InvalidInput("items", "nothing to pay for" + (f": {'; '.join(reasons)}" if reasons else
+                                                                  " in this selection"))
+        unit, total = (CREDIT, quote.total_credits) if pay_in == "credit" else (quote.total.currency, quote.total.amount)
+        if pay_in == "credit":
+            self._require_credit_eligible(actor, quote)
+        with self.write():
+            order = self._insert(actor, quote.purpose.value, unit, total, billing, quote=quote)
+            OrderItem.insert_many([
+                dict(order=order.id, item=line.item_id, project=line.project_id, service_type=line.service_type,
+                     days=line.days, price=line.credits if pay_in == "credit" else line.price.amount,
+                     expires_before=line.expires_at, expires_after=line.next_expires_at)
+                for line in quote.lines]).execute()
+            self.core.audit.record(actor, "order.create", order.txn, purpose=order.purpose, total=total, unit=unit,
+                                   items=len(quote.lines))
+        return self.get(actor, order.txn)
+
+    def create_credit_purchase(self, actor: Actor, quantity, *, accept_terms: bool) -> OrderView:
+        """A distributor buys credits; paid with Stripe, PayPal or coupons."""
+        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Purchase credits")
+        quantity_ = validate.positive_int("credits", quantity, MAX_CREDIT_PURCHASE)
+        self._require_terms(accept_terms)
+        billing = self.core.billing.require(actor)
+        prices = self.core.price_list
+        with self.write():
+            order = self._insert(actor, Purpose.CREDIT_PURCHASE.value, prices.currency,
+                                 quantity_ * prices.price_per_credit, billing, credit_quantity=quantity_)
+            OrderItem.create(order=order, service_type="credit", days=0, price=order.total)
+            self.core.audit.record(actor, "order.create", order.txn, purpose=order.purpose, credits=quantity_)
+        return self.get(actor, order.txn)
+
+    def _require_terms(self, accept_terms: bool) -> None:
+        if accept_terms is not True:
+            raise InvalidInput("Terms and Conditions", "accept the Terms and Conditions to place the order")
+
+    def _require_credit_eligible(self, actor: Actor, quote: Quote) -> None:
+        projects = {line.project_id for line in quote.lines}
+        context = self.core.payments.context(actor, quote.purpose, quote.project_type, projects, quote.renew_mode,
+                                             money_total=None, credit_total=quote.total_credits)
+        option = self.core.payments.evaluate(self.core.payments.credit_method(), context)
+        if not option.eligible:
+            raise NotEligible(option.reason)
+
+    def _insert(self, actor: Actor, purpose: str, unit: str, total: int, billing, quote: Quote | None = None,
+                credit_quantity: int | None = None) -> Order:
+        now = self.now()
+        fields = dict(payer=actor.id, purpose=purpose, unit=unit, total=total, state=OrderState.PROCESSING.value,
+                      created_at=now, deadline_at=now + dt.timedelta(minutes=self.core.settings.order_window_minutes),
+                      terms_accepted_at=now, billing_json=json.dumps(dataclasses.asdict(billing)),
+                      credit_quantity=credit_quantity)
+        if quote is not None:
+            fields.update(project_type=quote.project_type.value,
+                          renew_mode=quote.renew_mode.value if quote.renew_mode else None,
+                          renew_to=quote.renew_to, auto_cycles=quote.auto_cycles, auto_until=quote.auto_until)
+        for _ in range(5):
+            txn = new_txn()
+            if not Order.select().where(Order.txn == txn).exists():
+                return Order.create(txn=txn, **fields)
+        raise OrderStateError("could not allocate a transaction number; try again")
+
+    # -- reading ----------------------------------------------------------------------------------
+    def row(self, actor: Actor, txn: str, for_update: bool = False) -> Order:
+        query = Order.select().where(Order.txn == (txn or "").strip())
+        order = (locked(query) if for_update else query).first()
+        if order is None:
+            raise NotFound(f"order: no order {txn}")
+        if order.payer_id != actor.id and not (actor.role.is_distributor and
+                                               self.core.authz.in_downline(actor.id, order.payer_id)):
+            raise PermissionDenied(f"order {txn}: not an order you can see")
+        return order
+
+    def get(self, actor: Actor, txn: str) -> OrderView:
+        order = self.row(actor, txn)
+        return self.view(order)
+
+    def view(self, order: Order) -> OrderView:
+        lines = list(OrderItem.select(OrderItem, Item).join(Item, pw.JOIN.LEFT_OUTER, on=(OrderItem.item == Item.id))
+                     .where(OrderItem.order == order.id).order_by(OrderItem.id))
+        project_ids = {line.project_id for line in lines if line.project_id}
+        projects = {p.id: p for p in Project.select().where(Project.id.in_(list(project_ids) or [-1]))}
+        sites = {line.item_id: (projects[line.project_id].name, projects[line.project_id].type)
+                 for line in lines if line.project_id}
+        attempts = list(PaymentAttempt.select().where(PaymentAttempt.order == order.id).order_by(PaymentAttempt.id))
+        payer = Account.select(Account.login).where(Account.id == order.payer_id).scalar()
+        return order_view(order, payer, lines, attempts, sites)
+
+    def list(self, actor: Actor, state: str | None = None, limit: int | None = None) -> list[OrderView]:
+        """The actor's own orders, newest first (lines and attempts left out: see get())."""
+        self.expire_overdue()
+        query = (Order.select(Order, Account.id, Account.login).join(Account, on=(Order.payer == Account.id))
+                 .where(Order.payer == actor.id).order_by(Order.created_at.desc(), Order.id.desc()))
+        if state:
+            query = query.where(Order.state == validate.choice("state", state, OrderState).value)
+        if limit:
+            query = query.limit(limit)
+        return [order_view(o, o.payer.login) for o in query]
+
+    # -- changing state -----------------------------------------------------------------------
+    def cancel(self, actor: Actor, txn: str) -> OrderView:
+        with self.write():
+            order = self.row(actor, txn, for_update=True)
+            if order.payer_id != actor.id:
+                raise PermissionDenied(f"order {txn}: only the payer may cancel it")
+            if order.state != OrderState.PROCESSING:
+                raise OrderStateError(f"order {txn} is {OrderState(order.state).label}; only a processing "
+                                      f"order can be cancelled")
+            if self.in_flight(order):
+                raise OrderStateError(f"order {txn} has a payment in progress; wait for it to settle")
+            self.finish(order, OrderState.CANCELLED, "cancelled by the payer")
+            self.core.audit.record(actor, "order.cancel", txn)
+        return self.get(actor, txn)
+
+    def in_flight(self, order: Order) -> bool:
+        """M3: an attempt that is processing or unknown blocks new attempts and cancelling."""
+        return PaymentAttempt.select().where(
+            (PaymentAttempt.order == order.id) &
+            PaymentAttempt.state.in_([AttemptState.PROCESSING.value, AttemptState.UNKNOWN.value])).exists()
+
+    def finish(self, order: Order, state: OrderState, reason: str | None = None) -> None:
+        """End an unpaid order: coupons it had taken are given back by compensating entries."""
+        self.core.coupons.restore_for_order(order.id)
+        order.state = state.value
+        order.finished_at = self.now()
+        order.failure_reason = reason
+        order.save()
+
+    def expire_overdue(self) -> int:
+        """Time out processing orders past their window with nothing in flight (R8)."""
+        now = self.now()
+        candidates = [o.id for o in Order.select(Order.id).where(
+            (Order.state == OrderState.PROCESSING.value) & (Order.deadline_at < now))]
+        expired = 0
+        for order_id in candidates:
+            with self.write():
+                order = locked(Order.select().where(Order.id == order_id)).first()
+                if order.state == OrderState.PROCESSING and order.deadline_at < now and not self.in_flight(order):
+                    self.finish(order, OrderState.TIMED_OUT, "payment window passed")
+                    expired += 1
+        return expired

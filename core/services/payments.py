@@ -1,0 +1,312 @@
+"""Paying an order through payment-method plugins (R3, R4, R7, R8; M1–M3).
+
+Methods that settle in the core (coupons, credits, on-account billing) are charged inside the
+order's write transaction, so the charge, the order's completion and the expiry changes commit
+together or not at all. Methods backed by an outside provider get an attempt row committed as
+`processing` first, are called outside the transaction, and their answer is recorded under the
+order lock afterwards; a crash in between leaves the attempt for reconciliation (M3)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from ..db.database import locked
+from ..db.models import Account, Item, Order, OrderItem, PaymentAttempt, Project
+from ..domain import AttemptState, Grant, LedgerKind, OrderState, ProjectType, Purpose, RenewMode, Role
+from ..errors import (InvalidInput, NotEligible, OrderStateError, OrderTimedOut, PaymentInProgress,
+                      PermissionDenied)
+from ..money import CREDIT, Money
+from ..plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility, PaymentContext,
+                           PaymentMethod, ProjectFacts)
+from ..views import Actor, OrderView
+from .base import Service
+
+
+@dataclass(frozen=True)
+class MethodOption:
+    """One row of the payment-method step: every installed method, eligible or greyed with why."""
+
+    key: str
+    label: str
+    family: str
+    plugin: str
+    eligible: bool
+    reason: str
+    partial_tender: bool
+    supports_auto_renew: bool
+    pays_in_credits: bool
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    order: OrderView
+    redirect_url: str | None = None
+    message: str = ""
+
+
+class _CoreTender:
+    """The Tender that in-core methods use: bound to one order and payer, inside its transaction."""
+
+    def __init__(self, service: "PaymentService", order: Order):
+        self._service, self._order = service, order
+
+    def consume_credits(self, amount: int) -> int:
+        return self._service.core.credits.consume(self._order.payer_id, amount, self._order.id)
+
+    def redeem_coupon(self, code: str, up_to: Money) -> Money:
+        return self._service.core.coupons.redeem(self._order.payer_id, code, up_to, self._order.id)
+
+
+class PaymentService(Service):
+    # -- eligibility ------------------------------------------------------------------------------
+    def context(self, actor: Actor, purpose: Purpose, project_type: ProjectType | None,
+                project_ids: Iterable[int], renew_mode: RenewMode | None, money_total: Money | None,
+                credit_total: int | None = None) -> PaymentContext:
+        projects = list(Project.select().where(Project.id.in_(list(project_ids) or [-1])).order_by(Project.id))
+        check = self.core.authz.payer_checker(actor)
+        grants = {check(p) for p in projects} or {None}
+        grant = None
+        if actor.role == Role.PROPERTY_MANAGER:
+            # Several managed projects may carry different Pay By PM grants: the narrowest applies.
+            grant = Grant.CREDIT if grants == {Grant.CREDIT} else Grant.REGULAR if grants == {Grant.REGULAR} else None
+        elif actor.role == Role.INSTALLER:
+            grant = next(iter(grants))
+            if grant is None:  # a credit purchase: no project; the installer's own grant applies
+                grant = Grant(Account.get_by_id(actor.id).pay_by_installer)
+        amount = money_total if money_total is not None else Money(credit_total or 0, CREDIT)
+        return PaymentContext(
+            payer_id=actor.id, payer_login=actor.login, role=actor.role, grant=grant, purpose=purpose,
+            project_type=project_type,
+            projects=tuple(ProjectFacts(p.id, p.name, ProjectType(p.type), p.created_at) for p in projects),
+            renew_mode=renew_mode, amount=amount, credit_balance=self.core.credits.balance(actor.id),
+            coupons=tuple(self.core.coupons.for_owner(actor.id, usable_only=True)) if money_total else (),
+            now=self.now())
+
+    def context_for_order(self, actor: Actor, order: Order) -> PaymentContext:
+        project_ids = {line.project_id for line in OrderItem.select(OrderItem.project)
+                       .where(OrderItem.order == order.id) if line.project_id}
+        total = Money(order.total, order.unit)
+        return self.context(actor, Purpose(order.purpose), ProjectType(order.project_type) if order.project_type
+                            else None, project_ids, RenewMode(order.renew_mode) if order.renew_mode else None,
+                            None if total.is_credit else total, total.amount if total.is_credit else None)
+
+    def evaluate(self, method: PaymentMethod, context: PaymentContext) -> MethodOption:
+        verdict = self._verdict(method, context)
+        return MethodOption(method.key, method.label, method.family.value, self.core.plugins.plugin_of(method.key),
+                            verdict.eligible, verdict.reason, method.partial_tender, method.supports_auto_renew,
+                            bool(method.currencies and CREDIT in method.currencies))
+
+    def _verdict(self, method: PaymentMethod, context: PaymentContext) -> Eligibility:
+        configured = method.configured()
+        if not configured.eligible:
+            return configured
+        if context.grant is not None and method.family != context.grant:
+            return Eligibility.no(f"Your payment permission is \"{context.grant.label}\"; "
+                                  f"{method.label} is not included")
+        unit = context.amount.currency
+        if method.currencies is not None and unit not in method.currencies:
+            return Eligibility.no("This order is priced in credits" if unit == CREDIT
+                                  else f"{method.label} does not accept {unit}")
+        if method.currencies is None and unit == CREDIT:
+            return Eligibility.no("This order is priced in credits")
+        own = method.check_eligibility(context)
+        if not own.eligible:
+            return own
+        if context.renew_mode == RenewMode.AUTO and not method.supports_auto_renew:
+            return Eligibility.no(f"{method.label} does not support auto-renewal")
+        vetoes = self.core.plugins.vetoes(method, context)
+        if vetoes:
+            return Eligibility.no(vetoes[0])
+        return Eligibility.ok()
+
+    def options(self, actor: Actor, txn: str) -> list[MethodOption]:
+        order = self.core.orders.row(actor, txn)
+        if order.payer_id != actor.id:
+            raise PermissionDenied(f"order {txn}: only the payer chooses how to pay")
+        context = self.context_for_order(actor, order)
+        return [self.evaluate(m, context) for m in self.core.plugins.methods()]
+
+    def credit_method(self) -> PaymentMethod:
+        for method in self.core.plugins.methods():
+            if method.currencies and CREDIT in method.currencies:
+                return method
+        raise NotEligible("Credit payment is not available: no credit payment plugin is installed")
+
+    # -- paying -----------------------------------------------------------------------------------
+    def pay(self, actor: Actor, txn: str, method: str | None = None, coupons: Sequence[str] = ()) -> PaymentOutcome:
+        """Pay order `txn` with coupons (partial tender, applied first) and/or one method for the
+        rest. Refusals raise before anything is written; the order keeps its state."""
+        codes = tuple(dict.fromkeys(c.strip().upper() for c in coupons if c and c.strip()))
+        if not codes and not method:
+            raise InvalidInput("method", "choose a payment method")
+        remainder_method = self.core.plugins.method(method) if method else None
+        coupon_method = self._coupon_method() if codes else None
+        if remainder_method is not None and remainder_method.partial_tender and codes:
+            raise InvalidInput("method", f"{remainder_method.label} cannot pay the rest of an order; choose "
+                                         f"Stripe or PayPal")
+        timed_out = False
+        external: tuple[PaymentMethod, ChargeRequest, int] | None = None
+        with self.write():
+            order = self.core.orders.row(actor, txn, for_update=True)  # M2: the order is the truth
+            self._check_payable(actor, order)
+            if self.now() > order.deadline_at:
+                self.core.orders.finish(order, OrderState.TIMED_OUT, "payment window passed")
+                timed_out = True
+            else:
+                self._check_not_stale(order)
+                context = self.context_for_order(actor, order)
+                tender = _CoreTender(self, order)
+                total = Money(order.total, order.unit)
+                covered = Money(0, order.unit)
+                if coupon_method is not None:
+                    self._require_eligible(coupon_method, context)
+                    result = self._charge_in_core(order, coupon_method, total, context, tender, codes)
+                    covered = result.amount or covered
+                rest = total - covered
+                if rest.amount > 0:
+                    if remainder_method is None:
+                        raise InvalidInput("method", f"coupons cover {covered} of {total}; choose a method "
+                                                     f"for the remaining {rest}")
+                    self._require_eligible(remainder_method, context)
+                    if remainder_method.settles_in_core:
+                        self._charge_in_core(order, remainder_method, rest, context, tender)
+                    else:
+                        attempt = self._new_attempt(order, remainder_method, rest, AttemptState.PROCESSING)
+                        external = (remainder_method, self._request(order, rest, attempt.idempotency_key,
+                                                                    context, tender, ()), attempt.id)
+                if external is None:
+                    self._complete(order)
+        if timed_out:
+            raise OrderTimedOut(f"order {txn}: the payment window closed at "
+                                f"{self.core.ptime.format(order.deadline_at)}; place a new order")
+        if external is not None:
+            return self._call_provider(actor, order.txn, *external)
+        view = self.core.orders.view(order)
+        self.core.plugins.order_completed(view)
+        return PaymentOutcome(view, message="Payment successful")
+
+    def _coupon_method(self) -> PaymentMethod:
+        for m in self.core.plugins.methods():
+            if m.partial_tender:
+                return m
+        raise NotEligible("coupons: no coupon payment plugin is installed")
+
+    def _check_payable(self, actor: Actor, order: Order) -> None:
+        if order.payer_id != actor.id:
+            raise PermissionDenied(f"order {order.txn}: only the payer may pay it")
+        if order.state != OrderState.PROCESSING:
+            raise OrderStateError(f"order {order.txn} is {OrderState(order.state).label}; it cannot be paid again")
+        if self.core.orders.in_flight(order):
+            raise PaymentInProgress(f"order {order.txn}: a payment is still in progress; wait for it to settle")
+
+    def _check_not_stale(self, order: Order) -> None:
+        """The order moves expiries from what the payer saw; if another order moved them since,
+        this one would charge for days already paid."""
+        lines = list(OrderItem.select(OrderItem, Item).join(Item, on=(OrderItem.item == Item.id))
+                     .where(OrderItem.order == order.id))
+        for line in lines:
+            if line.item.expires_at != line.expires_before:
+                raise OrderStateError(f"order {order.txn}: item '{line.item.subject_name}' changed since the order "
+                                      f"was placed (now expires {self.core.ptime.format(line.item.expires_at)}); "
+                                      f"cancel it and place a new order")
+
+    def _require_eligible(self, method: PaymentMethod, context: PaymentContext) -> None:
+        verdict = self._verdict(method, context)
+        if not verdict.eligible:
+            raise NotEligible(f"{method.label}: {verdict.reason}")
+
+    def _new_attempt(self, order: Order, method: PaymentMethod, amount: Money, state: AttemptState) -> PaymentAttempt:
+        n = PaymentAttempt.select().where(PaymentAttempt.order == order.id).count() + 1
+        now = self.now()
+        return PaymentAttempt.create(order=order, method=method.key, idempotency_key=f"{order.txn}-{n:02d}",
+                                     amount=amount.amount, unit=amount.currency, state=state.value,
+                                     created_at=now, updated_at=now)
+
+    def _request(self, order: Order, amount: Money, key: str, context: PaymentContext, tender,
+                 codes: tuple[str, ...]) -> ChargeRequest:
+        return ChargeRequest(txn=order.txn, amount=amount, idempotency_key=key, context=context, tender=tender,
+                             coupon_codes=codes, description=f"{Purpose(order.purpose).label} {order.txn}")
+
+    def _charge_in_core(self, order: Order, method: PaymentMethod, amount: Money, context: PaymentContext,
+                        tender, codes: tuple[str, ...] = ()) -> ChargeResult:
+        attempt = self._new_attempt(order, method, amount, AttemptState.PROCESSING)
+        result = method.charge(self._request(order, amount, attempt.idempotency_key, context, tender, codes))
+        if result.status != ChargeStatus.PROCESSED:
+            # Raising rolls back the whole transaction: nothing this payment wrote survives (M6).
+            raise NotEligible(f"{method.label}: {result.message or 'payment refused'}")
+        self._settle(attempt, AttemptState.SUCCEEDED, result, amount=result.amount or amount)
+        return result
+
+    def _settle(self, attempt: PaymentAttempt, state: AttemptState, result: ChargeResult,
+                amount: Money | None = None) -> None:
+        attempt.state = state.value
+        attempt.provider_ref = result.provider_ref or attempt.provider_ref
+        attempt.redirect_url = result.redirect_url or attempt.redirect_url
+        attempt.detail = json.dumps({"message": result.message, **result.detail}, default=str)
+        if amount is not None:
+            attempt.amount = amount.amount
+        attempt.updated_at = self.now()
+        attempt.save()
+
+    def _complete(self, order: Order) -> None:
+        """Paid in full: state, expiries and ledger move together, once (R8)."""
+        order.state = OrderState.SUCCEEDED.value
+        order.paid_at = order.finished_at = self.now()
+        order.save()
+        self._apply_effects(order)
+        self.core.audit.record(None, "order.paid", order.txn, total=order.total, unit=order.unit)
+
+    def _apply_effects(self, order: Order) -> None:
+        if order.purpose == Purpose.CREDIT_PURCHASE:
+            self.core.credits.append(order.payer_id, LedgerKind.PURCHASE, order.credit_quantity, order.payer_id,
+                                     order_id=order.id, reference=f"order {order.txn}")
+            return
+        now = self.now()
+        for line in OrderItem.select().where(OrderItem.order == order.id):
+            changes = {Item.expires_at: line.expires_after}
+            if order.purpose == Purpose.ACTIVATION:
+                changes[Item.activated_at] = now
+            # The guard on the old expiry makes a second application a no-op (exactly once).
+            Item.update(changes).where((Item.id == line.item_id) &
+                                       (Item.expires_at.is_null() if line.expires_before is None
+                                        else Item.expires_at == line.expires_before)).execute()
+
+    # -- outside providers ----------------------------------------------------------------------------
+    def _call_provider(self, actor: Actor, txn: str, method: PaymentMethod, request: ChargeRequest,
+                       attempt_id: int) -> PaymentOutcome:
+        try:
+            result = method.charge(request)
+        except Exception as exc:  # a crash or transport error: the outcome is unknown (M3)
+            result = ChargeResult(ChargeStatus.UNDEFINED, message=f"{type(exc).__name__}: {exc}")
+        return self.record_result(actor, txn, attempt_id, result)
+
+    def record_result(self, actor: Actor | None, txn: str, attempt_id: int, result: ChargeResult) -> PaymentOutcome:
+        """Apply a provider's answer to an attempt, under the order lock; never downgrades a
+        known outcome. Used after a charge, by polling, webhooks and reconciliation."""
+        completed = False
+        with self.write():
+            order = locked(Order.select().where(Order.txn == txn)).first()
+            attempt = PaymentAttempt.get_by_id(attempt_id)
+            if attempt.state in (AttemptState.SUCCEEDED, AttemptState.FAILED, AttemptState.CANCELLED,
+                                 AttemptState.REFUNDED):
+                return PaymentOutcome(self.core.orders.view(order), attempt.redirect_url, "already settled")
+            status = result.status
+            if status == ChargeStatus.PROCESSED:
+                self._settle(attempt, AttemptState.SUCCEEDED, result)
+                if order.state in (OrderState.PROCESSING, OrderState.SYSTEM_PROCESSING, OrderState.TIMED_OUT):
+                    self._complete(order)
+                    completed = True
+            elif status == ChargeStatus.PENDING:
+                self._settle(attempt, AttemptState.PROCESSING, result)
+            elif status == ChargeStatus.UNDEFINED:
+                self._settle(attempt, AttemptState.UNKNOWN, result)
+            else:
+                self._settle(attempt, AttemptState.FAILED if status == ChargeStatus.ERROR else AttemptState.CANCELLED,
+                             result)
+                if order.state == OrderState.PROCESSING:
+                    self.core.orders.finish(order, OrderState.FAILED, result.message or "payment failed")
+        view = self.core.orders.view(order)
+        if completed:
+            self.core.plugins.order_completed(view)
+        return PaymentOutcome(view, result.redirect_url, result.message)

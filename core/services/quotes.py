@@ -1,0 +1,193 @@
+"""Quotes (R5 activate, R6 manual renew, R7 auto-renew): which items, at what price, to what
+expiry. Orders are built from a fresh quote in the core — a client's prices are never trusted."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+
+from .. import validate
+from peewee import fn
+
+from ..db.models import Item, Project
+from ..domain import FREE_FIRST, SERVICE_TYPES, ProjectType, Purpose, RenewMode
+from ..errors import InvalidInput, PermissionDenied
+from ..money import Money, prorate
+from ..views import Actor, Quote, QuoteLine
+from .base import Service
+
+MAX_RENEW_MONTHS = 60
+CYCLE_DAYS = 30
+MAX_AUTO_CYCLES = 61  # 60 months of 30-day cycles, rounded up
+DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the operator picked: project type, (distributors) the installer, the sites (none =
+    all), the service types (none = All), or explicit item ids."""
+
+    project_type: ProjectType | str
+    installer: str | None = None
+    project_ids: tuple[int, ...] = ()
+    service_types: tuple[str, ...] = ()
+    item_ids: tuple[int, ...] = ()
+
+
+class QuoteService(Service):
+    def quote(self, actor: Actor, purpose: str, selection: Selection, renew_mode: str | None = None,
+              renew_to=None, auto_cycles=None, auto_until=None) -> Quote:
+        purpose_ = validate.choice("purpose", purpose, Purpose)
+        if purpose_ == Purpose.CREDIT_PURCHASE:
+            raise InvalidInput("purpose", "credit purchases are not quoted per item; use the credit order")
+        ptype = validate.choice("type", selection.project_type, ProjectType)
+        services = SERVICE_TYPES[ptype]
+        for s in selection.service_types:
+            if s not in services:
+                raise InvalidInput("service", f"'{s}' is not a service of {ptype.label} projects "
+                                              f"({', '.join(services)})")
+        mode = None
+        to_date = cycles = until = None
+        today = self.core.ptime.local_date(self.now())
+        if purpose_ == Purpose.RENEWAL:
+            mode = validate.choice("renew-mode", renew_mode or RenewMode.MANUAL, RenewMode)
+            if mode == RenewMode.MANUAL:
+                to_date = self._check_renew_to(renew_to, today)
+            else:
+                cycles, until = self._check_auto(auto_cycles, auto_until, today)
+        visible, rows = self._rows(actor, ptype, selection)
+        return self._price(actor, purpose_, ptype, mode, to_date, cycles, until, visible, rows)
+
+    # -- validation ---------------------------------------------------------------------------
+    def _check_renew_to(self, renew_to, today: dt.date) -> dt.date:
+        if renew_to in (None, ""):
+            raise InvalidInput("Renew To", "choose the date to renew to")
+        day = validate.date("Renew To", renew_to)
+        if day <= today:
+            raise InvalidInput("Renew To", f"{day} is not after today ({today})")
+        limit = today + relativedelta(months=MAX_RENEW_MONTHS)
+        if day > limit:
+            raise InvalidInput("Renew To", f"{day} is more than {MAX_RENEW_MONTHS} months ahead (latest {limit})")
+        return day
+
+    def _check_auto(self, cycles, until, today: dt.date) -> tuple[int | None, dt.date | None]:
+        if (cycles in (None, "")) == (until in (None, "")):
+            raise InvalidInput("auto-renew", "say how long it lasts: a number of cycles or an end date, not both")
+        if cycles not in (None, ""):
+            return validate.positive_int("cycles", cycles, MAX_AUTO_CYCLES), None
+        day = validate.date("until", until)
+        if day <= today:
+            raise InvalidInput("until", f"{day} is not after today ({today})")
+        if day > today + relativedelta(months=MAX_RENEW_MONTHS):
+            raise InvalidInput("until", f"{day} is more than {MAX_RENEW_MONTHS} months ahead")
+        return None, day
+
+    # -- selection --------------------------------------------------------------------------
+    def _rows(self, actor: Actor, ptype: ProjectType, sel: Selection) -> tuple[dict[int, Project], list[tuple]]:
+        accounts = self.core.accounts
+        query = accounts.visible_project_query(actor).where(Project.type == ptype.value)
+        if sel.installer:
+            inst = self.core.authz.account_row(sel.installer, "installer")
+            query = query.where(Project.installer == inst.id)
+        if sel.project_ids:
+            query = query.where(Project.id.in_(list(sel.project_ids)))
+        visible = {p.id: p for p in query}
+        missing = set(sel.project_ids) - set(visible)
+        if missing:
+            raise PermissionDenied(f"project {min(missing)}: not a {ptype.label} project you can see")
+        if not visible:
+            return visible, []
+        items = (Item.select(Item.id, Item.project, Item.service_type, Item.subject_name, Item.subject_email,
+                             Item.company, Item.expires_at)
+                 .where(Item.project.in_(list(visible))).order_by(Item.project, Item.id))
+        if sel.service_types:
+            items = items.where(Item.service_type.in_(list(sel.service_types)))
+        if sel.item_ids:
+            items = items.where(Item.id.in_(list(sel.item_ids)))
+        rows = list(items.tuples())
+        if sel.item_ids and len(rows) != len(set(sel.item_ids)):
+            found = {r[0] for r in rows}
+            raise PermissionDenied(f"item {min(set(sel.item_ids) - found)}: not an item you can pay for here")
+        return visible, rows
+
+    # -- pricing --------------------------------------------------------------------------------
+    def _price(self, actor, purpose, ptype, mode, to_date, cycles, until, visible, rows) -> Quote:
+        prices = self.core.price_list
+        now = self.now()
+        ptime = self.core.ptime
+        today = ptime.local_date(now)
+        labels = SERVICE_TYPES[ptype]
+        first_free = self._first_free_items(ptype, visible) if any((ptype, s) in FREE_FIRST for s in labels) else set()
+        standing: dict[int, str | None] = {}  # project id → refusal reason (R1), None if payable
+        may_pay = self.core.authz.payer_checker(actor)
+        lines: list[QuoteLine] = []
+        excluded: list[QuoteLine] = []
+        total = total_credits = 0
+        counts: dict[str, int] = {}
+        end_of_renewal = ptime.end_of_day(to_date) if to_date else None
+        activation_expiry = ptime.end_of_day(today + dt.timedelta(days=CYCLE_DAYS))
+        price_cache = {s: prices.price(ptype, s) for s in labels}
+        for item_id, project_id, stype, name, email, company, expires_at in rows:
+            project = visible[project_id]
+            if project_id not in standing:
+                standing[project_id] = _refusal(may_pay, project)
+            price = price_cache[stype]
+            reason = standing[project_id]
+            days = 0
+            money = credits = 0
+            next_expiry = None
+            if reason is None:
+                if purpose == Purpose.ACTIVATION:
+                    if expires_at is not None:
+                        reason = "already activated; renew it instead"
+                    else:
+                        money, credits, days, next_expiry = (price.activation, price.activation_credits,
+                                                             CYCLE_DAYS, activation_expiry)
+                elif expires_at is None:
+                    reason = "not activated yet; activate it first"
+                elif mode == RenewMode.MANUAL:
+                    start = expires_at if expires_at > now else now
+                    if end_of_renewal <= start:
+                        reason = f"already active until {ptime.format(expires_at)}, past Renew To"
+                    else:
+                        span = end_of_renewal - start
+                        days = span.days + (1 if span % DAY else 0)  # every started day counts
+                        money = prorate(price.per_30_days, days)
+                        credits = prorate(price.credits_per_30_days, days)
+                        next_expiry = end_of_renewal
+                else:  # auto: one 30-day cycle from the upcoming expiry
+                    base = ptime.local_date(expires_at if expires_at > now else now)
+                    days, money, credits = CYCLE_DAYS, price.per_30_days, price.credits_per_30_days
+                    next_expiry = ptime.end_of_day(base + dt.timedelta(days=CYCLE_DAYS))
+            if item_id in first_free:
+                money = credits = 0
+            line = QuoteLine(item_id, project_id, project.name, company, stype, labels[stype], name, email,
+                             Money(money, prices.currency), credits, days, expires_at, next_expiry, reason)
+            if reason is None:
+                lines.append(line)
+                total += money
+                total_credits += credits
+                counts[stype] = counts.get(stype, 0) + 1
+            else:
+                excluded.append(line)
+        if not lines and excluded and all(standing.values()):
+            raise PermissionDenied(next(r for r in standing.values() if r))
+        return Quote(purpose, ptype, mode, to_date, cycles, until, tuple(lines), tuple(excluded),
+                     Money(total, prices.currency), total_credits, counts)
+
+    def _first_free_items(self, ptype: ProjectType, visible: dict[int, Project]) -> set[int]:
+        free_services = [s for (t, s) in FREE_FIRST if t == ptype]
+        if not visible or not free_services:
+            return set()
+        query = (Item.select(fn.MIN(Item.id)).where(Item.project.in_(list(visible)) &
+                 Item.service_type.in_(free_services)).group_by(Item.project, Item.service_type))
+        return {r[0] for r in query.tuples()}
+
+
+def _refusal(may_pay, project: Project) -> str | None:
+    try:
+        may_pay(project)
+    except PermissionDenied as exc:
+        return exc.message
+    return None

@@ -1,0 +1,87 @@
+"""Input checks shared by services: each failure names the field and the problem (M6)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from typing import TypeVar
+
+from .errors import InvalidInput
+
+E = TypeVar("E", bound=Enum)
+_LOGIN = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def text(field: str, value: str | None, max_len: int = 128, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(field, "is required")
+    if len(value) > max_len:
+        raise InvalidInput(field, f"is longer than {max_len} characters")
+    return value
+
+
+def login(value: str | None, field: str = "login") -> str:
+    value = (value or "").strip()
+    if not _LOGIN.match(value):
+        raise InvalidInput(field, f"'{value}' must be 3-64 letters, digits or . _ @ -")
+    return value
+
+
+def email(value: str | None, field: str = "email") -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidInput(field, f"'{value}' is not an email address")
+    return value
+
+
+def choice(field: str, value, enum: type[E]) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        options = ", ".join(e.value for e in enum)
+        raise InvalidInput(field, f"'{value}' is not one of: {options}") from None
+
+
+def positive_int(field: str, value, maximum: int = 10**9) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InvalidInput(field, f"'{value}' is not a whole number") from None
+    if number <= 0:
+        raise InvalidInput(field, "must be greater than 0")
+    if number > maximum:
+        raise InvalidInput(field, f"must be at most {maximum:,}")
+    return number
+
+
+def date(field: str, value) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(field, f"'{value}' is not a date like 2025-09-30") from None
+
+
+def instant(field: str, value, tz: dt.tzinfo, end_of_day: bool = False) -> dt.datetime:
+    """A date or date-time; naive values are platform time. A bare date means the start of the
+    day, or 23:59:59 when `end_of_day` (how expiries are written)."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        raw = str(value).strip()
+        try:
+            if len(raw) == 10:
+                day = dt.date.fromisoformat(raw)
+                parsed = dt.datetime.combine(day, dt.time(23, 59, 59) if end_of_day else dt.time(0, 0))
+            else:
+                parsed = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(field, f"'{value}' is not a date like 2025-06-01 or 2025-06-01T09:30") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(dt.timezone.utc)

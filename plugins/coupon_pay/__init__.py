@@ -1,0 +1,51 @@
+"""Pay with coupons (R4): several per order, the remainder kept, never for auto-renew; what they
+do not cover is paid by another method in the same order."""
+from __future__ import annotations
+
+from smartpay.core import hookimpl
+from smartpay.core.domain import Grant, RenewMode
+from smartpay.core.money import Money
+from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility,
+                                       PaymentContext, PaymentMethod)
+
+__version__ = "1.0.0"
+
+
+class CouponMethod(PaymentMethod):
+    key = "coupon"
+    label = "Coupon"
+    family = Grant.REGULAR
+    supports_auto_renew = False
+    partial_tender = True
+    currencies = None
+    settles_in_core = True
+    version = __version__
+
+    def check_eligibility(self, context: PaymentContext) -> Eligibility:
+        if context.renew_mode == RenewMode.AUTO:
+            return Eligibility.no("Coupons are not supported for auto-renewal")
+        currency = context.amount.currency
+        if not any(c.remaining.currency == currency and c.remaining.amount > 0 for c in context.coupons):
+            return Eligibility.no(f"You have no usable coupons in {currency}")
+        return Eligibility.ok()
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        if not request.coupon_codes:
+            return ChargeResult(ChargeStatus.ERROR, message="choose at least one coupon")
+        covered = Money(0, request.amount.currency)
+        used = []
+        for code in request.coupon_codes:
+            rest = request.amount - covered
+            if rest.amount <= 0:
+                break  # coupons beyond what the order needs are left untouched
+            taken = request.tender.redeem_coupon(code, rest)
+            covered = covered + taken
+            used.append({"code": code, "amount": taken.amount})
+        return ChargeResult(ChargeStatus.PROCESSED, covered, message=f"{len(used)} coupon(s) applied",
+                            detail={"coupons": used})
+
+
+@hookimpl
+def register_payment_methods(register):
+    """Register the coupon method."""
+    register(CouponMethod())
