@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..db.models import Account
@@ -12,7 +13,15 @@ from ..views import Actor
 from .base import Service
 from .convert import actor_of
 
-_hasher = PasswordHasher()
+def _make_hasher() -> PasswordHasher:
+    # SMARTPAY_TEST_CHEAP_HASHES=1 trades hash strength for speed in the test suite only, where
+    # hundreds of throwaway accounts are created; never set it on a real desk.
+    if os.environ.get("SMARTPAY_TEST_CHEAP_HASHES") == "1":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
+
+
+_hasher = _make_hasher()
 # Verifying against this keeps unknown logins as slow as known ones (no user enumeration by timing).
 _DUMMY_HASH = _hasher.hash("smartpay-dummy-password")
 MIN_PASSWORD = 8

@@ -106,8 +106,14 @@ class PaymentService(Service):
                                   f"{method.label} is not included")
         unit = context.amount.currency
         if method.currencies is not None and unit not in method.currencies:
-            return Eligibility.no("This order is priced in credits" if unit == CREDIT
-                                  else f"{method.label} does not accept {unit}")
+            if unit == CREDIT:
+                return Eligibility.no("This order is priced in credits")
+            if CREDIT in method.currencies:
+                # A credit method's own reason (R3, credit purchase) says more than the unit does.
+                own = method.check_eligibility(context)
+                return own if not own.eligible else Eligibility.no(
+                    f"This order is priced in {unit}; place it as a credit order to pay with credits")
+            return Eligibility.no(f"{method.label} does not accept {unit}")
         if method.currencies is None and unit == CREDIT:
             return Eligibility.no("This order is priced in credits")
         own = method.check_eligibility(context)

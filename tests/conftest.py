@@ -1,0 +1,63 @@
+"""Fixtures: a fresh database per test (SQLite file, or PostgreSQL when SMARTPAY_TEST_DB=postgres),
+the fixed clock, the core, and the seed guide's world."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SMARTPAY_TEST_CHEAP_HASHES", "1")  # before smartpay imports its hasher
+
+import pytest  # noqa: E402
+
+from smartpay.core.clock import FixedClock
+from smartpay.core.config import Settings
+from smartpay.core.context import Smartpay
+
+from support import BACKEND, NOW, build_world, create_pg_database, pg_admin_url
+
+# Textual reads these; snapshots must not depend on the caller's shell.
+for _var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS"):
+    os.environ.pop(_var, None)
+
+
+def pytest_report_header(config):
+    return f"smartpay test database: {BACKEND}"
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    if BACKEND == "postgres":
+        if not pg_admin_url():
+            pytest.skip("SMARTPAY_TEST_DB=postgres but SMARTPAY_TEST_PG_ADMIN is not set (run via tests/pg_run.py)")
+        url, drop = create_pg_database()
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path / 'smartpay.db'}"
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(db_url):
+    return Settings(db_url=db_url)
+
+
+@pytest.fixture
+def core(settings, clock):
+    smartpay = Smartpay.open(settings, clock, upgrade=True)
+    yield smartpay
+    smartpay.close()
+
+
+@pytest.fixture
+def world(core):
+    return build_world(core)
+
+
+@pytest.fixture
+def actor(core):
+    """actor('aktest') → the logged-in Actor for that login."""
+    return core.auth.actor
