@@ -15,7 +15,7 @@ class UtcDateTimeField(peewee.DateTimeField):
     def db_value(self, value):
         if isinstance(value, dt.datetime):
             if value.tzinfo is None:
-                raise ValueError(f"{self.name}: naive datetime refused; pass an aware one")
+                raise ValueError(f"{getattr(self, 'name', 'datetime')}: naive datetime refused; pass an aware one")
             value = value.astimezone(UTC).replace(tzinfo=None)
         return super().db_value(value)
 

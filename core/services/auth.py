@@ -35,33 +35,36 @@ def hash_password(password: str) -> str:
 
 class AuthService(Service):
     def login(self, login: str, password: str) -> Actor:
-        """Check the password; returns the Actor. Raises AuthenticationFailed or AccountLocked."""
+        """Check the password; returns the Actor. Raises AuthenticationFailed or AccountLocked.
+        Failure counts are committed before raising: a refusal must still count."""
         settings = self.core.settings
+        failure: AuthenticationFailed | None = None
         with self.write():
             row = Account.get_or_none(Account.login == (login or "").strip())
             now = self.now()
             if row is None:
                 _verify(_DUMMY_HASH, password)
-                raise AuthenticationFailed("Login or password is incorrect")
-            if row.locked_until and row.locked_until > now:
-                raise AccountLocked(self._locked_message(row.locked_until))
-            if not _verify(row.password_hash, password):
+                failure = AuthenticationFailed("Login or password is incorrect")
+            elif row.locked_until and row.locked_until > now:
+                failure = AccountLocked(self._locked_message(row.locked_until))
+            elif not _verify(row.password_hash, password):
                 row.failed_logins += 1
+                failure = AuthenticationFailed("Login or password is incorrect")
                 if row.failed_logins >= settings.max_failed_logins:
                     row.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
                     row.failed_logins = 0
-                    row.save()
                     self.core.audit.record(None, "account.locked", row.login)
-                    raise AccountLocked(self._locked_message(row.locked_until))
+                    failure = AccountLocked(self._locked_message(row.locked_until))
                 row.save()
-                raise AuthenticationFailed("Login or password is incorrect")
-            if row.failed_logins or row.locked_until:
-                row.failed_logins, row.locked_until = 0, None
+            else:
+                if row.failed_logins or row.locked_until:
+                    row.failed_logins, row.locked_until = 0, None
+                if _hasher.check_needs_rehash(row.password_hash):
+                    row.password_hash = _hasher.hash(password)
                 row.save()
-            if _hasher.check_needs_rehash(row.password_hash):
-                row.password_hash = _hasher.hash(password)
-                row.save()
-            return actor_of(row)
+        if failure is not None:
+            raise failure
+        return actor_of(row)
 
     def _locked_message(self, until: dt.datetime) -> str:
         return (f"Account locked after {self.core.settings.max_failed_logins} failed logins; "
