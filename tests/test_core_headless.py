@@ -1,0 +1,78 @@
+"""The core runs without a screen (harlequin's rule): importing every core module and every
+built-in plugin in a fresh interpreter imports neither textual nor the payment SDKs (they load
+only when a gateway is actually used), nor pytest (the conformance kit is for tests only)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+FORBIDDEN = ("textual", "stripe", "paypalserversdk", "pytest", "smartpay.tui", "smartpay.core.testing")
+
+PROBE = """
+    import importlib, json, pkgutil, sys
+
+    def walk(package, skip=()):
+        names = [package]
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(getattr(module, "__path__", []), package + "."):
+            if not any(info.name == s or info.name.startswith(s + ".") for s in skip):
+                names.append(info.name)
+        return names
+
+    imported = []
+    for package, skip in {targets!r}:
+        for name in walk(package, skip):
+            importlib.import_module(name)
+            imported.append(name)
+    if {load_methods!r}:
+        from smartpay.core.plugin_host import PluginHost
+        host = PluginHost(disabled=())
+        methods = [m.key for m in host.methods()]
+        verdicts = [m.configured().eligible for m in host.methods()]
+    loaded = sorted(m for m in sys.modules
+                    if any(m == f or m.startswith(f + ".") for f in {forbidden!r}))
+    print(json.dumps({{"imported": imported, "loaded": loaded}}))
+"""
+
+
+def probe(targets, load_methods=False) -> dict:
+    code = textwrap.dedent(PROBE.format(targets=targets, load_methods=load_methods, forbidden=FORBIDDEN))
+    env = {k: v for k, v in os.environ.items() if k not in ("SMARTPAY_DISABLE_PLUGINS", "PYTHONPATH")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", ["textual", "stripe", "paypalserversdk", "pytest"])
+def test_the_forbidden_packages_are_installed_so_their_absence_means_something(name):
+    assert importlib.util.find_spec(name) is not None
+
+
+def test_core_services_and_plugins_import_without_ui_sdks_or_pytest():
+    report = probe([("smartpay.core", ("smartpay.core.testing", "smartpay.core.cli")),
+                    ("smartpay.plugins", ())], load_methods=True)
+    imported = set(report["imported"])
+    assert {"smartpay.core", "smartpay.core.context", "smartpay.core.plugin_host.manager"} <= imported
+    services = {n for n in imported if n.startswith("smartpay.core.services.")}
+    assert {"smartpay.core.services.payments", "smartpay.core.services.orders",
+            "smartpay.core.services.credits", "smartpay.core.services.coupons"} <= services
+    assert {f"smartpay.plugins.{p}" for p in ("coupon_pay", "credit_pay", "stripe_pay", "paypal_pay")} <= imported
+    assert report["loaded"] == []
+
+
+def test_the_command_line_imports_without_the_ui_or_sdks():
+    report = probe([("smartpay.core.cli", ())])
+    assert "smartpay.core.cli" in report["imported"]
+    assert report["loaded"] == []
+
+
+def test_the_probe_notices_a_forbidden_import():
+    # The same probe over the conformance kit must see pytest: proof the check can fail.
+    report = probe([("smartpay.core.testing", ())])
+    assert "pytest" in report["loaded"] and "smartpay.core.testing" in report["loaded"]
