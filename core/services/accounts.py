@@ -6,7 +6,7 @@ import peewee as pw
 
 from .. import validate
 from ..db.models import Account, Item, Project, ProjectManager
-from ..domain import ALLOWED_PARENTS, SERVICE_TYPES, ProjectType, Role
+from ..domain import ALLOWED_PARENTS, SERVICE_TYPES, Grant, ProjectType, Role
 from ..errors import InvalidInput, PermissionDenied
 from ..views import AccountView, Actor, ItemView, ProjectView
 from .auth import hash_password
@@ -48,7 +48,7 @@ class AccountService(Service):
                 raise InvalidInput("installer", f"'{inst.login}' is a {Role(inst.role).label}, not an installer")
             row = Project.create(name=name_, type=ptype.value, installer=inst, created_at=when)
             self.core.audit.record(None, "project.create", str(row.id), installer=inst.login, type=ptype.value)
-        return ProjectView(row.id, row.name, ptype, inst.login, row.created_at, row.pay_by_pm)
+        return ProjectView(row.id, row.name, ptype, inst.login, row.created_at, Grant(row.pay_by_pm))
 
     def add_item(self, project: int | str, service: str, subject: str, email: str | None = None,
                  company: str | None = None, expires=None) -> ItemView:
@@ -94,7 +94,7 @@ class AccountService(Service):
         if not ids:
             return []
         Parent = Account.alias()
-        query = (Account.select(Account, Parent.login).join(Parent, pw.JOIN.LEFT_OUTER,
+        query = (Account.select(Account, Parent.id, Parent.login).join(Parent, pw.JOIN.LEFT_OUTER,
                  on=(Account.parent == Parent.id)).where(Account.id.in_(list(ids))).order_by(Account.login))
         if role:
             query = query.where(Account.role == validate.choice("role", role, Role).value)
@@ -136,7 +136,7 @@ class AccountService(Service):
                      .join(Account, on=(ProjectManager.manager == Account.id))
                      .where(ProjectManager.project.in_(ids))):
             managers.setdefault(link.project_id, []).append(link.manager.login)
-        return [ProjectView(p.id, p.name, ProjectType(p.type), p.installer.login, p.created_at, p.pay_by_pm,
+        return [ProjectView(p.id, p.name, ProjectType(p.type), p.installer.login, p.created_at, Grant(p.pay_by_pm),
                             counts.get(p.id, (0, 0))[0], int(counts.get(p.id, (0, 0))[1] or 0),
                             tuple(sorted(managers.get(p.id, ()))))
                 for p in projects]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import peewee as pw
+
 from ..db.models import Account, AuditLog
 from ..views import Actor, AuditView
 from .base import Service
@@ -16,6 +18,6 @@ class AuditService(Service):
 
     def recent(self, limit: int = 100) -> list[AuditView]:
         rows = (AuditLog.select(AuditLog, Account.id, Account.login).join(Account, on=(AuditLog.actor == Account.id),
-                join_type="LEFT OUTER").order_by(AuditLog.id.desc()).limit(limit))
+                join_type=pw.JOIN.LEFT_OUTER).order_by(AuditLog.id.desc()).limit(limit))
         return [AuditView(r.at, r.actor.login if r.actor_id else None, r.action, r.target, r.detail)
                 for r in rows]

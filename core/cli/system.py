@@ -1,0 +1,90 @@
+"""`smartpay plugins` (no login, no database) and `smartpay demo`."""
+from __future__ import annotations
+
+import click
+
+from .output import emit_json, fields, grant_label, heading, table
+from .runtime import json_option, open_core, runtime
+
+
+@click.command("plugins")
+@json_option
+def plugins(as_json):
+    """Loaded payment plugins (versions, hooks, methods) and skipped ones with the reason."""
+    from smartpay.core.plugin_host import PluginHost
+    host = PluginHost(config=runtime().settings().plugin_config)
+    loaded, skipped = host.plugins(), host.skipped()
+    if as_json:
+        emit_json({"plugins": loaded, "skipped": skipped})
+        return
+    table(["Plugin", "Version", "Module", "Methods", "Hooks"],
+          [(p.name, p.version, p.module, ", ".join(p.methods), ", ".join(p.hooks)) for p in loaded],
+          empty="(no plugins loaded)")
+    if skipped:
+        heading("Skipped")
+        table(["Plugin", "Reason"], [(s.name, s.reason) for s in skipped])
+
+
+@click.command("demo")
+@click.option("--db", "db_url", metavar="URL",
+              help="Database to seed (default: demo.db in the user data dir; SMARTPAY_DB is ignored on purpose).")
+@click.option("--reset", is_flag=True, help="Wipe the demo database and seed it afresh.")
+@json_option
+def demo(db_url, reset, as_json):
+    """Seed a demo database with the seed guide's world and show what it holds (safe to run twice)."""
+    from smartpay.core import demo as demo_world
+    # Only an explicit --db (here or global) is honoured: a SMARTPAY_DB pointing at a real desk
+    # must never receive demo accounts.
+    url = db_url or runtime().db_url or demo_world.default_demo_url()
+    core = open_core(schema="upgrade", db_url=url)
+    if reset:
+        demo_world.reset(core)
+    if not demo_world.is_empty(core) and not demo_world.is_demo(core):
+        from smartpay.core.errors import ConfigError
+        raise ConfigError("db: this database already holds data that is not the demo's; choose another --db")
+    seeded = demo_world.seed(core)
+    info = demo_world.summary(core)
+    if as_json:
+        emit_json({"db": _safe_url(url), "seeded": seeded, "password": demo_world.DEMO_PASSWORD, **_asdict(info)})
+        return
+    click.echo(f"Demo database: {_safe_url(url)}")
+    click.echo("Seeded the seed guide's world." if seeded else "Already seeded; nothing changed.")
+    heading(f"Demo logins (demo accounts only) — every password is: {demo_world.DEMO_PASSWORD}")
+    table(["Login", "Name", "Role", "Parent", "Pay by Installer", "Credits"],
+          [(a.login, a.name, a.role, a.parent_login, a.pay_by_installer and grant_label(a.pay_by_installer), a.credits) for a in info.accounts])
+    heading("Projects")
+    table(["ID", "Site", "Type", "Installer", "Created", "Pay By PM", "Managers", "Items"],
+          [(p.project.id, p.project.name, p.project.type.label, p.project.installer_login,
+            core.ptime.format(p.project.created_at), grant_label(p.project.pay_by_pm), ", ".join(p.project.managers),
+            len(p.items)) for p in info.projects])
+    heading("Items")
+    table(["ID", "Site", "Company", "Service Type", "Name", "Status", "Expiration Time"],
+          [(i.id, i.site, i.company, i.service_label, i.subject_name, i.status.value, core.ptime.format(i.expires_at))
+           for p in info.projects for i in p.items])
+    heading("Coupons")
+    table(["Code", "Owner", "Value", "Remaining", "Expires"],
+          [(c.code, c.owner_login, c.face_value.format(), c.remaining.format(), core.ptime.format(c.expires_at))
+           for c in info.coupons])
+    heading("Try")
+    db_opt = "" if url == demo_world.default_demo_url() else f" --db {_safe_url(url)}"
+    import datetime as dt
+    renew_to = core.ptime.local_date(core.clock.now()) + dt.timedelta(days=20)
+    login = f"SMARTPAY_PASSWORD={demo_world.DEMO_PASSWORD} smartpay{db_opt}"
+    fields([("Renew quote", f"{login} quote renew --as aktest --type commercial --installer inst_credit "
+                            f"--project 'New Commercial' --renew-to {renew_to} --pay-in credit"),
+            ("Your sites", f"{login} projects --as inst_regular"),
+            ("Plugins", "smartpay plugins")])
+
+
+def _asdict(info) -> dict:
+    return {"accounts": info.accounts, "projects": info.projects, "coupons": info.coupons}
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password, fit to print."""
+    from urllib.parse import urlparse
+    parsed = urlparse(url)
+    if parsed.password:
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return parsed._replace(netloc=netloc).geturl()
+    return url
