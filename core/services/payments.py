@@ -208,9 +208,12 @@ class PaymentService(Service):
 
     def _check_not_stale(self, order: Order) -> None:
         """The order moves expiries from what the payer saw; if another order moved them since,
-        this one would charge for days already paid."""
-        lines = list(OrderItem.select(OrderItem, Item).join(Item, on=(OrderItem.item == Item.id))
-                     .where(OrderItem.order == order.id))
+        this one would charge for days already paid. The items are locked (FOR UPDATE on
+        PostgreSQL, in id order so competing orders cannot deadlock): two different orders for
+        the same items lock different order rows, so without this both would pass the check and
+        the loser would be charged while its guarded expiry update silently did nothing."""
+        lines = list(locked(OrderItem.select(OrderItem, Item).join(Item, on=(OrderItem.item == Item.id))
+                            .where(OrderItem.order == order.id).order_by(Item.id)))
         for line in lines:
             if line.item.expires_at != line.expires_before:
                 raise OrderStateError(f"order {order.txn}: item '{line.item.subject_name}' changed since the order "

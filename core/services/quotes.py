@@ -114,6 +114,7 @@ class QuoteService(Service):
     # -- pricing --------------------------------------------------------------------------------
     def _price(self, actor, purpose, ptype, mode, to_date, cycles, until, visible, rows) -> Quote:
         prices = self.core.price_list
+        currency = prices.currency
         now = self.now()
         ptime = self.core.ptime
         today = ptime.local_date(now)
@@ -128,53 +129,74 @@ class QuoteService(Service):
         end_of_renewal = ptime.end_of_day(to_date) if to_date else None
         activation_expiry = ptime.end_of_day(today + dt.timedelta(days=CYCLE_DAYS))
         price_cache = {s: prices.price(ptype, s) for s in labels}
+
+        # Quoting "all" prices tens of thousands of items, most sharing a handful of expiries and
+        # service types. What an item's expiry decides (reason, days, next expiry) and what a
+        # (service, days) pair costs are computed once each and reused; Money is immutable, so
+        # equal amounts may share one object. The results are the same as pricing item by item.
+        def timing(expires_at) -> tuple[str | None, int, dt.datetime | None, str | None]:
+            """→ (reason, days, next expiry, how the price is computed)."""
+            if purpose == Purpose.ACTIVATION:
+                if expires_at is not None:
+                    return "already activated; renew it instead", 0, None, None
+                return None, CYCLE_DAYS, activation_expiry, "activation"
+            if expires_at is None:
+                return "not activated yet; activate it first", 0, None, None
+            if mode == RenewMode.MANUAL:
+                start = expires_at if expires_at > now else now
+                if end_of_renewal <= start:
+                    return f"already active until {ptime.format(expires_at)}, past Renew To", 0, None, None
+                span = end_of_renewal - start
+                days = span.days + (1 if span % DAY else 0)  # every started day counts
+                return None, days, end_of_renewal, "prorate"
+            # auto: one 30-day cycle from the upcoming expiry
+            base = ptime.local_date(expires_at if expires_at > now else now)
+            return None, CYCLE_DAYS, ptime.end_of_day(base + dt.timedelta(days=CYCLE_DAYS)), "cycle"
+
+        def charge(stype: str, how: str, days: int) -> tuple[Money, int, int]:
+            """→ (price as Money, price in minor units, price in credits)."""
+            price = price_cache[stype]
+            if how == "activation":
+                money, credits = price.activation, price.activation_credits
+            elif how == "prorate":
+                money, credits = prorate(price.per_30_days, days), prorate(price.credits_per_30_days, days)
+            else:
+                money, credits = price.per_30_days, price.credits_per_30_days
+            return Money(money, currency), money, credits
+
+        timings: dict = {}
+        charges: dict = {}
+        zero = Money(0, currency)
         for item_id, project_id, stype, name, email, company, expires_at in rows:
             project = visible[project_id]
-            if project_id not in standing:
-                standing[project_id] = _refusal(may_pay, project)
-            price = price_cache[stype]
-            reason = standing[project_id]
-            days = 0
-            money = credits = 0
-            next_expiry = None
+            reason = standing.get(project_id, _UNSEEN)
+            if reason is _UNSEEN:
+                reason = standing[project_id] = _refusal(may_pay, project)
             if reason is None:
-                if purpose == Purpose.ACTIVATION:
-                    if expires_at is not None:
-                        reason = "already activated; renew it instead"
-                    else:
-                        money, credits, days, next_expiry = (price.activation, price.activation_credits,
-                                                             CYCLE_DAYS, activation_expiry)
-                elif expires_at is None:
-                    reason = "not activated yet; activate it first"
-                elif mode == RenewMode.MANUAL:
-                    start = expires_at if expires_at > now else now
-                    if end_of_renewal <= start:
-                        reason = f"already active until {ptime.format(expires_at)}, past Renew To"
-                    else:
-                        span = end_of_renewal - start
-                        days = span.days + (1 if span % DAY else 0)  # every started day counts
-                        money = prorate(price.per_30_days, days)
-                        credits = prorate(price.credits_per_30_days, days)
-                        next_expiry = end_of_renewal
-                else:  # auto: one 30-day cycle from the upcoming expiry
-                    base = ptime.local_date(expires_at if expires_at > now else now)
-                    days, money, credits = CYCLE_DAYS, price.per_30_days, price.credits_per_30_days
-                    next_expiry = ptime.end_of_day(base + dt.timedelta(days=CYCLE_DAYS))
-            if item_id in first_free:
-                money = credits = 0
-            line = QuoteLine(item_id, project_id, project.name, company, stype, labels[stype], name, email,
-                             Money(money, prices.currency), credits, days, expires_at, next_expiry, reason)
+                timed = timings.get(expires_at)
+                if timed is None:
+                    timed = timings[expires_at] = timing(expires_at)
+                reason, days, next_expiry, how = timed
             if reason is None:
-                lines.append(line)
+                key = (stype, how, days)
+                priced = charges.get(key)
+                if priced is None:
+                    priced = charges[key] = charge(stype, how, days)
+                price_money, money, credits = priced
+                if item_id in first_free:
+                    price_money, money, credits = zero, 0, 0
+                lines.append(QuoteLine(item_id, project_id, project.name, company, stype, labels[stype], name, email,
+                                       price_money, credits, days, expires_at, next_expiry, None))
                 total += money
                 total_credits += credits
                 counts[stype] = counts.get(stype, 0) + 1
             else:
-                excluded.append(line)
+                excluded.append(QuoteLine(item_id, project_id, project.name, company, stype, labels[stype], name,
+                                          email, zero, 0, 0, expires_at, None, reason))
         if not lines and excluded and all(standing.values()):
             raise PermissionDenied(next(r for r in standing.values() if r))
         return Quote(purpose, ptype, mode, to_date, cycles, until, tuple(lines), tuple(excluded),
-                     Money(total, prices.currency), total_credits, counts)
+                     Money(total, currency), total_credits, counts)
 
     def _first_free_items(self, ptype: ProjectType, visible: dict[int, Project]) -> set[int]:
         free_services = [s for (t, s) in FREE_FIRST if t == ptype]
@@ -183,6 +205,9 @@ class QuoteService(Service):
         query = (Item.select(fn.MIN(Item.id)).where(Item.project.in_(list(visible)) &
                  Item.service_type.in_(free_services)).group_by(Item.project, Item.service_type))
         return {r[0] for r in query.tuples()}
+
+
+_UNSEEN = object()
 
 
 def _refusal(may_pay, project: Project) -> str | None:
