@@ -7,11 +7,18 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from smartpay.core import hookimpl
+from smartpay.core.config import Settings
+from smartpay.core.context import Smartpay
+from smartpay.core.plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod, PluginHost
+from smartpay.core.services.quotes import Selection
+
 GMT8 = dt.timezone(dt.timedelta(hours=8))
 # A fixed "now": 2025-09-10 14:00 GMT+8.
 NOW = dt.datetime(2025, 9, 10, 14, 0, tzinfo=GMT8)
 PASSWORD = "correct-horse-1"
 BACKEND = os.environ.get("SMARTPAY_TEST_DB", "sqlite")
+DAY = dt.timedelta(days=1)
 
 
 def pg_admin_url() -> str | None:
@@ -112,3 +119,92 @@ def build_world(core) -> World:
 
 def billing(core, actor) -> None:
     core.billing.save(actor, "Default Company", "Ann Tan", "1 Harbour Road, Singapore", "+65 6123 4567")
+
+
+def credit_renewal_order(core, world, ak):
+    """The seed guide's credit flow (smoke and failure-injection tests): New Commercial to 2025-09-30 on credits."""
+    core.credits.add_offline("aktest", 100, "offline sale")
+    billing(core, ak)
+    return core.orders.create(ak, "renewal", Selection("commercial", installer="inst_credit",
+                                                       project_ids=(world.new_commercial.id,)),
+                              accept_terms=True, pay_in="credit", renew_mode="manual", renew_to="2025-09-30")
+
+
+# -- expected values, computed by the tests themselves (not by the core) ------------------------------
+
+def eod(y, m, d, tz=GMT8):
+    """End of a day (23:59:59) in platform time, the instant expiries land on; several rule tests expect it."""
+    return dt.datetime(y, m, d, 23, 59, 59, tzinfo=tz)
+
+
+def days_covered(start, end):
+    """Started days between two instants (every started day counts), computed here, not by the core."""
+    span = end - start
+    return span.days + (1 if span % DAY else 0)
+
+
+def ceil_div(a, b):
+    """Integer division rounding up, so expected prices need no floats."""
+    return -(-a // b)
+
+
+def prorated(per_30, days):
+    """A per-30-days price for `days` days, rounded up: the tests' own reckoning of the proration rule."""
+    return ceil_div(per_30 * days, 30)
+
+
+# -- a core with a fake card provider -------------------------------------------------------------------
+
+class FakeCard(PaymentMethod):
+    """An outside provider (like Stripe) that answers at once with `answer`, so payment tests need no network.
+
+    By default each charge gets its own reference (fc_1, fc_2, ...) and a refusal carries none and the
+    message "card declined"; `fixed_ref` gives every answer (refusals too) that one reference, and
+    `message` may name the answer with {answer}.
+    """
+
+    key = "fakecard"
+    label = "Fake Card"
+    supports_auto_renew = True
+    settles_in_core = False
+
+    def __init__(self, fixed_ref: str | None = None, message: str = "card declined"):
+        self.answer = ChargeStatus.PROCESSED
+        self.requests: list[ChargeRequest] = []
+        self.fixed_ref = fixed_ref
+        self.message = message
+
+    def charge(self, request):
+        self.requests.append(request)
+        if self.answer == ChargeStatus.PROCESSED:
+            ref = self.fixed_ref or f"fc_{len(self.requests)}"
+            return ChargeResult(ChargeStatus.PROCESSED, request.amount, provider_ref=ref)
+        return ChargeResult(self.answer, provider_ref=self.fixed_ref, message=self.message.format(answer=self.answer))
+
+
+class FakeCardPlugin:
+    """Registers one FakeCard (options passed through) as an extra plugin, the way a real payment plugin would."""
+
+    __version__ = "1.0"
+
+    def __init__(self, **card_options):
+        self.method = FakeCard(**card_options)
+
+    @hookimpl
+    def register_payment_methods(self, register):
+        register(self.method)
+
+
+def open_core(db_url, clock, extra=(), **settings):
+    """A migrated core with its own `settings` and `extra` plugins, for tests the default `core` fixture won't fit."""
+    s = Settings(db_url=db_url, **settings)
+    host = PluginHost(config=s.plugin_config, extra_plugins=extra)
+    return Smartpay.open(s, clock, upgrade=True, plugins=host)
+
+
+def open_card_core(db_url, clock, **card_options):
+    """A core with the fakecard method installed; its FakeCard is at `core.fake` so tests can set its answer."""
+    plugin = FakeCardPlugin(**card_options)
+    core = open_core(db_url, clock, extra=[("fakecard", plugin)])
+    core.fake = plugin.method
+    return core

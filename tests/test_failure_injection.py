@@ -12,9 +12,8 @@ from smartpay.core.domain import LedgerKind
 from smartpay.core.money import Money
 from smartpay.core.services.credits import CreditService
 from smartpay.core.services.payments import PaymentService
-from smartpay.core.services.quotes import Selection
 
-from support import billing
+from support import billing, credit_renewal_order
 
 
 class InjectedFailure(RuntimeError):
@@ -43,11 +42,7 @@ def test_r8_failure_between_consume_and_expiry_rolls_everything_back(core, world
     paid, before any expiry moved. `after_expiries`: the expiries moved too, inside the same
     transaction, and the failure comes before it commits."""
     ak = actor("aktest")
-    core.credits.add_offline("aktest", 100, "offline sale")
-    billing(core, ak)
-    order = core.orders.create(ak, "renewal", Selection("commercial", installer="inst_credit",
-                                                        project_ids=(world.new_commercial.id,)),
-                               accept_terms=True, pay_in="credit", renew_mode="manual", renew_to="2025-09-30")
+    order = credit_renewal_order(core, world, ak)
     items = [line.item_id for line in order.lines]
     assert items and order.total.amount > 0
     before = _state(core, order.txn, ak.id, items)

@@ -5,79 +5,17 @@ import datetime as dt
 
 import pytest
 
-from support import GMT8, billing, build_world
+from support import GMT8, billing, build_world, days_covered, eod, open_card_core, open_core, prorated
 
-from smartpay.core import hookimpl
-from smartpay.core.config import Settings
-from smartpay.core.context import Smartpay
 from smartpay.core.errors import InvalidInput, NotEligible
 from smartpay.core.money import Money
-from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod,
-                                       PluginHost)
+from smartpay.core.plugin_host import ChargeStatus
 from smartpay.core.services.quotes import Selection
-
-DAY = dt.timedelta(days=1)
-
-
-def eod(y, m, d):
-    return dt.datetime(y, m, d, 23, 59, 59, tzinfo=GMT8)
-
-
-def days_covered(start, end):
-    """Started days between two instants (every started day counts), computed here, not by the core."""
-    span = end - start
-    return span.days + (1 if span % DAY else 0)
-
-
-def ceil_div(a, b):
-    return -(-a // b)
-
-
-def prorated(per_30, days):
-    return ceil_div(per_30 * days, 30)
-
-
-class FakeCard(PaymentMethod):
-    """An outside provider (like Stripe) that answers at once: PROCESSED or ERROR."""
-
-    key = "fakecard"
-    label = "Fake Card"
-    supports_auto_renew = True
-    settles_in_core = False
-
-    def __init__(self):
-        self.answer = ChargeStatus.PROCESSED
-        self.requests: list[ChargeRequest] = []
-
-    def charge(self, request):
-        self.requests.append(request)
-        if self.answer == ChargeStatus.PROCESSED:
-            return ChargeResult(ChargeStatus.PROCESSED, request.amount, provider_ref=f"fc_{len(self.requests)}")
-        return ChargeResult(self.answer, message="card declined")
-
-
-class FakeCardPlugin:
-    __version__ = "1.0"
-
-    def __init__(self):
-        self.method = FakeCard()
-
-    @hookimpl
-    def register_payment_methods(self, register):
-        register(self.method)
-
-
-def open_core(db_url, clock, extra=(), **settings):
-    s = Settings(db_url=db_url, **settings)
-    host = PluginHost(config=s.plugin_config, extra_plugins=extra)
-    return Smartpay.open(s, clock, upgrade=True, plugins=host)
 
 
 @pytest.fixture
 def card_core(db_url, clock):
-    plugin = FakeCardPlugin()
-    core = open_core(db_url, clock, extra=[("fakecard", plugin)])
-    core.fake = plugin.method
+    core = open_card_core(db_url, clock)
     yield core
     core.close()
 

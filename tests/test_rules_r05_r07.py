@@ -6,26 +6,11 @@ import datetime as dt
 
 import pytest
 
-from support import GMT8, billing
+from support import GMT8, billing, days_covered, eod, prorated
 
 from smartpay.core.errors import InvalidInput, NotEligible
 from smartpay.core.money import Money
 from smartpay.core.services.quotes import Selection
-
-DAY = dt.timedelta(days=1)
-
-
-def eod(y, m, d):
-    return dt.datetime(y, m, d, 23, 59, 59, tzinfo=GMT8)
-
-
-def days_covered(start, end):
-    span = end - start
-    return span.days + (1 if span % DAY else 0)
-
-
-def prorated(per_30, days):
-    return -(-per_30 * days // 30)
 
 
 def price(core, ptype, stype):

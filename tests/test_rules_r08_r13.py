@@ -5,9 +5,8 @@ import datetime as dt
 
 import pytest
 
-from support import GMT8, billing, build_world
+from support import GMT8, billing, build_world, eod, open_card_core, open_core
 
-from smartpay.core import hookimpl
 from smartpay.core.config import DEFAULT_PAYEE_NOTICE, Settings, load_settings
 from smartpay.core.context import Smartpay
 from smartpay.core.db.models import CreditEntry
@@ -16,50 +15,13 @@ from smartpay.core.errors import (ConfigError, InsufficientCredit, InvalidInput,
                                   OrderTimedOut, PermissionDenied)
 from smartpay.core.money import Money
 from smartpay.core.platform_time import PlatformTime, parse_timezone
-from smartpay.core.plugin_host import ChargeResult, ChargeStatus, PaymentMethod, PluginHost
+from smartpay.core.plugin_host import ChargeResult, ChargeStatus
 from smartpay.core.services.quotes import Selection
-
-
-def eod(y, m, d, tz=GMT8):
-    return dt.datetime(y, m, d, 23, 59, 59, tzinfo=tz)
-
-
-class FakeCard(PaymentMethod):
-    key = "fakecard"
-    label = "Fake Card"
-    supports_auto_renew = True
-    settles_in_core = False
-
-    def __init__(self):
-        self.answer = ChargeStatus.PROCESSED
-
-    def charge(self, request):
-        if self.answer == ChargeStatus.PROCESSED:
-            return ChargeResult(ChargeStatus.PROCESSED, request.amount, provider_ref="fc_1")
-        return ChargeResult(self.answer, provider_ref="fc_1", message=f"card said {self.answer}")
-
-
-class FakeCardPlugin:
-    __version__ = "1.0"
-
-    def __init__(self):
-        self.method = FakeCard()
-
-    @hookimpl
-    def register_payment_methods(self, register):
-        register(self.method)
-
-
-def open_core(db_url, clock, extra=(), **settings):
-    s = Settings(db_url=db_url, **settings)
-    return Smartpay.open(s, clock, upgrade=True, plugins=PluginHost(config=s.plugin_config, extra_plugins=extra))
 
 
 @pytest.fixture
 def card_core(db_url, clock):
-    plugin = FakeCardPlugin()
-    core = open_core(db_url, clock, extra=[("fakecard", plugin)])
-    core.fake = plugin.method
+    core = open_card_core(db_url, clock, fixed_ref="fc_1", message="card said {answer}")
     yield core
     core.close()
 
