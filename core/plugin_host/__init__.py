@@ -2,8 +2,8 @@
 from .hookspecs import hookimpl, hookspec
 from .manager import PluginHost, PluginInfo, SkippedPlugin
 from .method import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility, PaymentContext,
-                     PaymentMethod, ProjectFacts, Tender)
+                     PaymentMethod, ProjectFacts, RefundRequest, Tender, WebhookEvent, WebhookRejected)
 
 __all__ = ["hookimpl", "hookspec", "PluginHost", "PluginInfo", "SkippedPlugin", "ChargeRequest",
            "ChargeResult", "ChargeStatus", "Eligibility", "PaymentContext", "PaymentMethod",
-           "ProjectFacts", "Tender"]
+           "ProjectFacts", "RefundRequest", "Tender", "WebhookEvent", "WebhookRejected"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Mapping, Protocol
 
 from ..domain import Grant, ProjectType, Purpose, RenewMode, Role
 from ..money import Money
@@ -79,6 +79,13 @@ class ChargeRequest:
     tender: Tender
     coupon_codes: tuple[str, ...] = ()
     description: str = ""
+    # Auto-renew orders (R7): keep the payer's card / PayPal for later cycles. The result's
+    # `saved_method` carries the provider's token (customer + payment method, or vault id).
+    save_method: bool = False
+    # Off-session charges (`charge_saved`): the token an earlier result returned.
+    saved_method: str | None = None
+    # Where a hosted page sends the payer back (Stripe success_url, PayPal return_url).
+    return_url: str | None = None
 
 
 class ChargeStatus(StrEnum):
@@ -97,6 +104,31 @@ class ChargeResult:
     redirect_url: str | None = None
     message: str = ""
     detail: dict = field(default_factory=dict)
+    saved_method: str | None = None   # a provider token for off-session charges; not a secret
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    txn: str
+    provider_ref: str              # what `charge`/`status` returned: session, order or capture id
+    amount: Money
+    idempotency_key: str           # M1: derived from the transaction number ("<txn>-refund-nn")
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A provider notification whose sender was verified (M5), reduced to what the core needs."""
+
+    event_id: str                  # the provider's event id: the inbox stores each once
+    type: str                      # the provider's event type, e.g. checkout.session.completed
+    txn: str | None                # the order it is about, from metadata / custom_id; None: not ours
+    provider_ref: str | None       # the session / order id the attempt recorded
+    result: ChargeResult | None    # the outcome it announces; None: informational only
+
+
+class WebhookRejected(Exception):
+    """The notification's signature did not verify (or it is malformed); nothing is applied."""
 
 
 class PaymentMethod:
@@ -123,8 +155,30 @@ class PaymentMethod:
         raise NotImplementedError
 
     def status(self, txn: str, provider_ref: str | None) -> ChargeResult:
-        """Ask the provider how an earlier PENDING/UNDEFINED charge ended."""
+        """Ask the provider how an earlier PENDING/UNDEFINED charge ended. With no provider_ref
+        (the create call's answer was lost), look the charge up by the transaction number.
+        Providers that need a capture after approval (PayPal) capture here, idempotently."""
         return ChargeResult(ChargeStatus.UNDEFINED, message="this method cannot be polled")
+
+    def expire(self, txn: str, provider_ref: str | None) -> ChargeResult:
+        """The order's window closed: make the hosted page unpayable. CANCELED when stopped;
+        PROCESSED when it turns out the payer paid first (the core then settles, never loses it);
+        UNDEFINED when the provider could not be reached (reconcile tries again)."""
+        return ChargeResult(ChargeStatus.CANCELED, message="nothing to expire")
+
+    def charge_saved(self, request: ChargeRequest) -> ChargeResult:
+        """Charge `request.saved_method` off-session (an auto-renew cycle, R7). Declines and
+        "authentication required" end in ERROR with a message, never an exception."""
+        return ChargeResult(ChargeStatus.ERROR, message=f"{self.label} cannot charge a saved method")
+
+    def refund(self, request: RefundRequest) -> ChargeResult:
+        """Give back a settled charge. PROCESSED: refunded; ERROR: refused; UNDEFINED: unknown."""
+        return ChargeResult(ChargeStatus.ERROR, message=f"{self.label} cannot refund")
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """Verify a notification's sender (M5) and reduce it to a WebhookEvent; raise
+        WebhookRejected when it does not verify. Header names arrive lower-cased."""
+        raise WebhookRejected(f"{self.label} does not accept webhooks")
 
     def describe(self) -> dict:
         return {

@@ -1,0 +1,69 @@
+"""Fault switches, Kill Bill style: make the next call (or the next N calls to one endpoint)
+fail in a chosen way, so tests can prove that no fault charges twice or moves an expiry unpaid.
+
+Where a fault strikes matters. API errors and 500s strike *before* the call takes effect (the
+provider refused). Timeouts and resets strike *after* it took effect, and the answer is lost —
+the hard case, where the caller cannot know the charge happened (M3). `slow` answers normally
+after a delay; `pending` makes the resource stay pending (the payer never finishes, a capture
+stays PENDING)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Fault(StrEnum):
+    API_ERROR = "api_error"   # the provider's own error JSON (HTTP 402/422 style), before effect
+    HTTP_500 = "http_500"     # an internal server error, before effect
+    TIMEOUT = "timeout"       # effect applied, then no answer for longer than any client waits
+    RESET = "reset"           # effect applied, then the connection is dropped without an answer
+    SLOW = "slow"             # a normal answer after `slow_seconds`
+    PENDING = "pending"       # the resource stays pending instead of completing
+
+    @property
+    def before_effect(self) -> bool:
+        return self in (Fault.API_ERROR, Fault.HTTP_500)
+
+
+@dataclass
+class _Armed:
+    fault: Fault
+    endpoint: str | None      # an endpoint name the emulator defines ("create", "capture", …); None: any
+    remaining: int
+
+
+class FaultSwitch:
+    """Thread-safe: the emulator serves each request on its own thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: list[_Armed] = []
+        self.slow_seconds = 0.5
+        self.timeout_seconds = 30.0
+
+    def arm(self, fault: Fault | str, endpoint: str | None = None, times: int = 1) -> None:
+        if times < 1:
+            raise ValueError("times: must be at least 1")
+        with self._lock:
+            self._armed.append(_Armed(Fault(fault), endpoint, times))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._armed.clear()
+
+    def take(self, endpoint: str) -> Fault | None:
+        """The fault for this call to `endpoint`, consuming one use of it; None: behave."""
+        with self._lock:
+            for armed in self._armed:
+                if armed.endpoint in (None, endpoint):
+                    armed.remaining -= 1
+                    if armed.remaining == 0:
+                        self._armed.remove(armed)
+                    return armed.fault
+        return None
+
+    def snapshot(self) -> list[dict]:
+        with self._lock:
+            return [{"fault": a.fault.value, "endpoint": a.endpoint, "remaining": a.remaining}
+                    for a in self._armed]
