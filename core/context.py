@@ -11,19 +11,22 @@ from .config import Settings, load_settings
 from .db import migrations
 from .db.database import open_database
 from .errors import ConfigError
+from .ids import IdSource
 from .plugin_host import PluginHost
 from .pricing import PriceList, load_price_list
 
 
 class Smartpay:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
-                 plugins: PluginHost | None = None, price_list: PriceList | None = None):
+                 plugins: PluginHost | None = None, price_list: PriceList | None = None,
+                 ids: IdSource | None = None):
         self.settings = settings or load_settings()
         self.clock = clock or SystemClock()
         self.ptime = self.settings.platform_time
         self.db: pw.Database = open_database(self.settings.db_url)
         self.plugins = plugins or PluginHost(config=self.settings.plugin_config)
         self._price_list = price_list
+        self.ids = ids or IdSource()
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None, upgrade: bool = False,

@@ -2,7 +2,6 @@
 (issue, redeem, restore); its remainder is the newest entry's balance_after."""
 from __future__ import annotations
 
-import secrets
 
 import peewee as pw
 
@@ -13,14 +12,6 @@ from ..errors import InsufficientCoupon, InvalidInput, NotEligible
 from ..money import Money, check_currency
 from ..views import Actor, CouponView
 from .base import Service
-
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
-
-
-def new_code() -> str:
-    body = "".join(secrets.choice(_ALPHABET) for _ in range(12))
-    return f"CP-{body[:4]}-{body[4:8]}-{body[8:]}"
-
 
 class CouponService(Service):
     def issue(self, owner: str, value: str, currency: str, expires=None) -> CouponView:
@@ -35,7 +26,7 @@ class CouponService(Service):
             raise InvalidInput("expires", "is already in the past")
         with self.write():
             row = self.core.authz.account_row(owner, "owner")
-            coupon = Coupon.create(code=new_code(), owner=row, face_value=face.amount, currency=currency_,
+            coupon = Coupon.create(code=self.core.ids.coupon_code(), owner=row, face_value=face.amount, currency=currency_,
                                    expires_at=expires_at, issued_at=self.now())
             CouponEntry.create(coupon=coupon, kind="issue", amount=face.amount, balance_after=face.amount,
                                at=self.now())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import secrets
 
 import peewee as pw
 
@@ -23,11 +22,6 @@ from .quotes import Selection
 
 MAX_CREDIT_PURCHASE = 1_000_000
 PAY_IN = ("money", "credit")
-
-
-def new_txn() -> str:
-    """17 digits, first one non-zero — the shape of SmartPlus transaction numbers."""
-    return str(secrets.randbelow(9 * 10**16) + 10**16)
 
 
 class OrderService(Service):
@@ -96,7 +90,7 @@ class OrderService(Service):
                           renew_mode=quote.renew_mode.value if quote.renew_mode else None,
                           renew_to=quote.renew_to, auto_cycles=quote.auto_cycles, auto_until=quote.auto_until)
         for _ in range(5):
-            txn = new_txn()
+            txn = self.core.ids.txn()
             if not Order.select().where(Order.txn == txn).exists():
                 return Order.create(txn=txn, **fields)
         raise OrderStateError("could not allocate a transaction number; try again")
