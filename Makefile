@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Variables that change how Textual draws; snapshots must not depend on the caller's shell.
 CLEAN_ENV := env -u NO_COLOR -u TEXTUAL_THEME -u TEXTUAL_ANIMATIONS
 
-.PHONY: demo test test-sqlite test-postgres bench venv clean
+.PHONY: demo test test-sqlite test-postgres bench venv clean tools
 
 venv: $(STAMP)
 
@@ -21,7 +21,14 @@ demo: $(STAMP)
 
 test: test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+# The end-to-end tests drive the real `smartpay` in tmux. Installed here when missing and we may
+# (root with apt-get); otherwise those tests skip and say why.
+tools:
+	@command -v tmux >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get install -y -qq tmux >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && \
+	   apt-get install -y -qq tmux >/dev/null 2>&1)) ; } || echo "tmux not installed: the tmux end-to-end tests will skip"
+
+test-sqlite: $(STAMP) tools
 	$(CLEAN_ENV) SMARTPAY_TEST_DB=sqlite $(PY) -m pytest -q -p no:cacheprovider
 
 # Runs the database-facing suite again on PostgreSQL: the server on 127.0.0.1:5432 if one answers,

@@ -8,6 +8,8 @@
    on SQLite and on PostgreSQL (SMARTPAY_BENCH_PG_ADMIN, else a server on 127.0.0.1:5432 if one
    answers; a fresh database is created and dropped; "skipped" when there is none).
 3. `smartpay --help` start-up time against `python -c pass`.
+4. The benches in their own modules (MODULE_BENCHES): auto-renewals against a slow provider,
+   the TUI's start-up against a minimal Textual app, key-to-paint latency of filtering lists.
 
 Not part of the test suite. Ratios are measured side by side in the same run; each figure is the
 median of several repetitions.
@@ -280,6 +282,33 @@ def bench_startup(runs: int) -> str:
             f"{cli / base:.1f}x (+{(cli - base) * 1000:.0f} ms; median of {runs})")
 
 
+# -- 4+. benches of their own modules: renewals, TUI start-up, TUI filtering ---------------------------
+# Each module exposes `run(quick: bool = False) -> list[str]`; one that cannot run says so in its line.
+MODULE_BENCHES = ("renewals", "tui_startup", "tui_filter", "tui_sites")
+
+
+def bench_modules(quick: bool) -> None:
+    import importlib
+    import inspect
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    for name in MODULE_BENCHES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # not written yet
+            print(f"{name}: skipped: {type(exc).__name__}: {exc}", flush=True)
+            continue
+        try:
+            run = module.run
+            lines = run(quick=quick) if "quick" in inspect.signature(run).parameters else run()
+        except Exception as exc:  # one broken bench must not hide the others' lines
+            lines = [f"{name}: failed: {type(exc).__name__}: {exc}"]
+        for line in lines:
+            print(line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smaller run, to check the bench itself works")
@@ -292,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         print(bench_quote(2000, 50, reps=5), flush=True)
         print(bench_ledger(workers=4, ops=200, reps=3), flush=True)
         print(bench_startup(runs=10), flush=True)
+    bench_modules(args.quick)
     return 0
 
 
