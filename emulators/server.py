@@ -21,6 +21,13 @@ class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 — the stdlib's name
         pass
 
+    def get_environ(self):
+        environ = super().get_environ()
+        # wsgiref answers any exception from the app with a 500; `_wrapped` needs the socket to
+        # drop the connection instead (DropConnection).
+        environ["smartpay.emulator.connection"] = self.connection
+        return environ
+
     def handle(self):
         try:
             super().handle()
@@ -53,7 +60,17 @@ class EmulatorServer:
     def _wrapped(self, environ, start_response):
         if self.latency_seconds:
             time.sleep(self.latency_seconds)
-        return self._app(environ, start_response)
+        try:
+            return self._app(environ, start_response)
+        except DropConnection:
+            connection = environ.get("smartpay.emulator.connection")
+            if connection is not None:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            # wsgiref's handler returns quietly on this one, without writing a 500.
+            raise ConnectionAbortedError("connection dropped on purpose (reset fault)") from None
 
     def start(self) -> "EmulatorServer":
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -1,35 +1,23 @@
-"""Stripe payments. Registered now so operators see the method; the gateway integration
-(hosted page, polling, saved methods for auto-renew, refunds) lands with the gateway issue.
-Until then the method reports itself "not configured" and is never offered as eligible."""
+"""Stripe payments (smartpay's built-in `stripe` method): hosted Checkout Sessions for one-off
+payments, saved cards charged off-session for auto-renew (R7), refunds and signed webhooks,
+through the official `stripe` SDK. Settings: `[plugins.stripe_pay]` and STRIPE_API_KEY /
+STRIPE_WEBHOOK_SECRET (see settings.py). Without an API key the method is listed but greyed out.
+
+The SDK is imported only when a payment call is made, never by importing this plugin."""
 from __future__ import annotations
 
+import os
+
 from smartpay.core import hookimpl
-from smartpay.core.domain import Grant
-from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility,
-                                       PaymentMethod)
 
-__version__ = "0.1.0"
+from .method import NOT_CONFIGURED, StripeMethod, __version__
+from .settings import STRIPE_API_BASE, StripeSettings
 
-
-class StripeMethod(PaymentMethod):
-    key = "stripe"
-    label = "Stripe"
-    family = Grant.REGULAR
-    supports_auto_renew = True
-    partial_tender = False
-    currencies = None
-    settles_in_core = False
-    version = __version__
-
-    def configured(self) -> Eligibility:
-        return Eligibility.no("Stripe is not configured on this desk yet")
-
-    def charge(self, request: ChargeRequest) -> ChargeResult:
-        # Never reached while configured() says no; kept explicit for the conformance kit.
-        return ChargeResult(ChargeStatus.ERROR, message="Stripe is not configured on this desk yet")
+__all__ = ["StripeMethod", "StripeSettings", "STRIPE_API_BASE", "NOT_CONFIGURED", "register_payment_methods",
+           "__version__"]
 
 
 @hookimpl
-def register_payment_methods(register):
-    """Register the Stripe method."""
-    register(StripeMethod())
+def register_payment_methods(register, config):
+    """Register the Stripe method with `[plugins.stripe_pay]` and the environment's settings."""
+    register(StripeMethod(StripeSettings.from_config(config("stripe_pay"), os.environ)))
