@@ -37,6 +37,12 @@ class Settings:
     max_failed_logins: int = 5
     lockout_minutes: int = 15
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # R7 auto-renew runner: charge a plan when its upcoming expiry is this close; retry a decline
+    # after these many hours (one entry per retry; after the last the plan stops); how many
+    # provider calls run at once.
+    renew_lead_hours: int = 24
+    renew_retry_hours: list[int] = field(default_factory=lambda: [24, 72, 120])
+    renew_concurrency: int = 8
 
     @property
     def platform_time(self) -> PlatformTime:
@@ -47,7 +53,8 @@ class Settings:
 
 
 _KNOWN = {"db_url", "timezone", "order_window_minutes", "payee_notice", "price_list",
-          "max_failed_logins", "lockout_minutes", "plugins"}
+          "max_failed_logins", "lockout_minutes", "plugins", "renew_lead_hours", "renew_retry_hours",
+          "renew_concurrency"}
 
 
 def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | None = None,
@@ -75,4 +82,20 @@ def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | N
     settings.platform_time  # validate the timezone now, not at first use
     if not isinstance(settings.order_window_minutes, int) or settings.order_window_minutes <= 0:
         raise ConfigError("order_window_minutes: must be a whole number of minutes above 0")
+    _check_renewal_settings(settings)
     return settings
+
+
+def _whole(value: Any, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _check_renewal_settings(settings: Settings) -> None:
+    if not _whole(settings.renew_lead_hours, 0):
+        raise ConfigError("renew_lead_hours: must be a whole number of hours, 0 or more")
+    retry = settings.renew_retry_hours
+    if not isinstance(retry, (list, tuple)) or not all(_whole(h, 1) for h in retry):
+        raise ConfigError("renew_retry_hours: must be a list of whole hours above 0, e.g. [24, 72, 120]")
+    settings.renew_retry_hours = list(retry)
+    if not _whole(settings.renew_concurrency, 1) or settings.renew_concurrency > 64:
+        raise ConfigError("renew_concurrency: must be a whole number from 1 to 64")

@@ -2,6 +2,8 @@
 host. The CLI and the TUI build one and call its services; nothing else reaches the models."""
 from __future__ import annotations
 
+import threading
+import weakref
 from functools import cached_property
 
 import peewee as pw
@@ -9,11 +11,28 @@ import peewee as pw
 from .clock import Clock, SystemClock
 from .config import Settings, load_settings
 from .db import migrations
-from .db.database import open_database
+from .db.database import db_proxy, open_database
 from .errors import ConfigError
 from .ids import IdSource
 from .plugin_host import PluginHost
 from .pricing import PriceList, load_price_list
+
+
+# The models reach the database through one module-level proxy, so every core of a process must
+# hand them the same peewee Database for the same URL: two cores on one URL (two runners on two
+# threads) then share it, and peewee gives each thread its own connection and transaction.
+_open_databases: "weakref.WeakValueDictionary[str, pw.Database]" = weakref.WeakValueDictionary()
+_open_lock = threading.Lock()
+
+
+def _database_for(url: str) -> pw.Database:
+    with _open_lock:
+        db = _open_databases.get(url)
+        if db is None:
+            db = _open_databases[url] = open_database(url)
+        else:
+            db_proxy.initialize(db)
+        return db
 
 
 class Smartpay:
@@ -23,7 +42,7 @@ class Smartpay:
         self.settings = settings or load_settings()
         self.clock = clock or SystemClock()
         self.ptime = self.settings.platform_time
-        self.db: pw.Database = open_database(self.settings.db_url)
+        self.db: pw.Database = _database_for(self.settings.db_url)
         self.plugins = plugins or PluginHost(config=self.settings.plugin_config)
         self._price_list = price_list
         self.ids = ids or IdSource()
@@ -50,6 +69,7 @@ class Smartpay:
                               f"{migrations.LATEST}; run `smartpay db upgrade`")
 
     def close(self) -> None:
+        """Close this thread's connection (peewee keeps one per thread)."""
         if not self.db.is_closed():
             self.db.close()
 
@@ -114,3 +134,28 @@ class Smartpay:
     def coupons(self):
         from .services.coupons import CouponService
         return CouponService(self)
+
+    @cached_property
+    def notifications(self):
+        from .services.notifications import NotificationService
+        return NotificationService(self)
+
+    @cached_property
+    def reconciler(self):
+        from .services.reconcile import Reconciler
+        return Reconciler(self)
+
+    @cached_property
+    def renewals(self):
+        from .services.renewals import RenewalService
+        return RenewalService(self)
+
+    @cached_property
+    def webhook_inbox(self):
+        from .services.webhook_inbox import WebhookInboxService
+        return WebhookInboxService(self)
+
+    @cached_property
+    def refunds(self):
+        from .services.refunds import RefundService
+        return RefundService(self)

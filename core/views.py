@@ -203,9 +203,56 @@ class LedgerEntryView:
 
 
 @dataclass(frozen=True)
+class OrderListRow:
+    """One row of the Orders list: the order (without lines) and how many items it pays for."""
+
+    order: OrderView
+    items: int
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    """Where an export was written and how many rows it holds."""
+
+    path: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class AuditView:
     at: dt.datetime
     actor_login: str | None
     action: str
     target: str
     detail: str
+
+
+@dataclass(frozen=True)
+class RenewalPlanView:
+    """An auto-renew plan (R7): what it renews, with which saved method, and how it stands."""
+
+    id: int
+    payer_login: str
+    method: str
+    source_txn: str
+    project_type: ProjectType
+    item_ids: tuple[int, ...]
+    cycles_limit: int | None
+    until: dt.date | None
+    cycles_done: int
+    state: str                     # active, stopped, ended
+    stopped_reason: str | None
+    failures: int
+    next_retry_at: dt.datetime | None
+    upcoming_expiry: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    account_login: str
+    kind: str
+    message: str
+    order_txn: str | None
+    plan_id: int | None
+    created_at: dt.datetime

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -10,7 +14,9 @@ from urllib.parse import urlparse
 from smartpay.core import hookimpl
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
-from smartpay.core.plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod, PluginHost
+from smartpay.core.money import Money
+from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod, PluginHost,
+                                       RefundRequest, WebhookEvent, WebhookRejected)
 from smartpay.core.services.quotes import Selection
 
 GMT8 = dt.timezone(dt.timedelta(hours=8))
@@ -155,12 +161,24 @@ def prorated(per_30, days):
 
 # -- a core with a fake card provider -------------------------------------------------------------------
 
+WEBHOOK_TEST_SECRET = "whsec_fake_test_only"  # HMAC key of FakeCard webhooks; tests only
+
+
 class FakeCard(PaymentMethod):
     """An outside provider (like Stripe) that answers at once with `answer`, so payment tests need no network.
 
     By default each charge gets its own reference (fc_1, fc_2, ...) and a refusal carries none and the
     message "card declined"; `fixed_ref` gives every answer (refusals too) that one reference, and
     `message` may name the answer with {answer}.
+
+    The rest of the provider contract, for reconcile, refunds, webhooks and auto-renew tests:
+    - a paid charge with `request.save_method` returns `saved_method` "fc_pm_<n>";
+    - `status()` answers `status_answer`, `expire()` answers `expire_answer`, `charge_saved()` answers
+      `saved_answer` (each PROCESSED carries the amount and a reference), `refund()` answers `refund_answer`;
+    - an operation named in `raises` (e.g. {"status"}) raises ConnectionError instead;
+    - every call is recorded (`requests`, `status_calls`, `expire_calls`, `saved_requests`, `refund_requests`);
+    - webhooks: JSON bodies signed with HMAC-SHA256 of WEBHOOK_TEST_SECRET in `x-fake-signature`
+      (`FakeCard.webhook(...)` builds body and headers).
     """
 
     key = "fakecard"
@@ -173,13 +191,84 @@ class FakeCard(PaymentMethod):
         self.requests: list[ChargeRequest] = []
         self.fixed_ref = fixed_ref
         self.message = message
+        self.status_answer = ChargeStatus.PROCESSED
+        self.expire_answer = ChargeStatus.CANCELED
+        self.saved_answer = ChargeStatus.PROCESSED
+        self.refund_answer = ChargeStatus.PROCESSED
+        self.raises: set[str] = set()
+        self.status_calls: list[tuple[str, str | None]] = []
+        self.expire_calls: list[tuple[str, str | None]] = []
+        self.saved_requests: list[ChargeRequest] = []
+        self.refund_requests: list[RefundRequest] = []
+        self._numbers = itertools.count(1)
+
+    def _maybe_raise(self, operation: str) -> None:
+        if operation in self.raises:
+            raise ConnectionError(f"fake provider unreachable during {operation}")
 
     def charge(self, request):
         self.requests.append(request)
+        self._maybe_raise("charge")
         if self.answer == ChargeStatus.PROCESSED:
             ref = self.fixed_ref or f"fc_{len(self.requests)}"
-            return ChargeResult(ChargeStatus.PROCESSED, request.amount, provider_ref=ref)
+            saved = f"fc_pm_{len(self.requests)}" if request.save_method else None
+            return ChargeResult(ChargeStatus.PROCESSED, request.amount, provider_ref=ref, saved_method=saved)
         return ChargeResult(self.answer, provider_ref=self.fixed_ref, message=self.message.format(answer=self.answer))
+
+    def _answer(self, status, ref, amount=None) -> ChargeResult:
+        if status == ChargeStatus.PROCESSED:
+            return ChargeResult(status, amount, provider_ref=ref)
+        return ChargeResult(status, provider_ref=ref, message=self.message.format(answer=status))
+
+    def status(self, txn, provider_ref):
+        self.status_calls.append((txn, provider_ref))
+        self._maybe_raise("status")
+        return self._answer(self.status_answer, provider_ref or f"fc_found_{txn}")
+
+    def expire(self, txn, provider_ref):
+        self.expire_calls.append((txn, provider_ref))
+        self._maybe_raise("expire")
+        return self._answer(self.expire_answer, provider_ref)
+
+    def charge_saved(self, request):
+        self.saved_requests.append(request)
+        self._maybe_raise("charge_saved")
+        return self._answer(self.saved_answer, f"fc_saved_{next(self._numbers)}", request.amount)
+
+    def refund(self, request):
+        self.refund_requests.append(request)
+        self._maybe_raise("refund")
+        if self.refund_answer == ChargeStatus.PROCESSED:
+            return ChargeResult(ChargeStatus.PROCESSED, request.amount, provider_ref=f"re_{request.idempotency_key}")
+        return ChargeResult(self.refund_answer, message="refund refused")
+
+    # -- webhooks --------------------------------------------------------------------------------
+    @staticmethod
+    def webhook(event_id: str, txn: str | None, ref: str | None, status: str | None = "processed",
+                amount: int | None = None, currency: str = "USD", secret: str = WEBHOOK_TEST_SECRET,
+                ) -> tuple[bytes, dict[str, str]]:
+        """A notification body and its headers, signed with `secret` (pass another to forge one)."""
+        body = json.dumps({"id": event_id, "type": f"charge.{status or 'info'}", "txn": txn, "ref": ref,
+                           "status": status, "amount": amount, "currency": currency}).encode()
+        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return body, {"Content-Type": "application/json", "X-Fake-Signature": f"sha256={signature}"}
+
+    def parse_webhook(self, headers, body):
+        given = headers.get("x-fake-signature", "")
+        expected = "sha256=" + hmac.new(WEBHOOK_TEST_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(given, expected):
+            raise WebhookRejected("signature does not match")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise WebhookRejected("body is not JSON") from None
+        result = None
+        if data.get("status"):
+            amount = Money(data["amount"], data["currency"]) if data.get("amount") is not None else None
+            result = ChargeResult(ChargeStatus(data["status"]), amount, provider_ref=data.get("ref"),
+                                  message=f"webhook {data['id']}")
+        return WebhookEvent(event_id=data["id"], type=data["type"], txn=data.get("txn"),
+                            provider_ref=data.get("ref"), result=result)
 
 
 class FakeCardPlugin:
@@ -208,3 +297,26 @@ def open_card_core(db_url, clock, **card_options):
     core = open_core(db_url, clock, extra=[("fakecard", plugin)])
     core.fake = plugin.method
     return core
+
+
+# -- payments through the fake card: reconcile, refunds, webhooks, auto-renew ----------------------------
+
+def card_desk(db_url, clock, **settings):
+    """A core with the fakecard method (`core.fake`), the seed world (`core.world`) and aktest's billing set."""
+    plugin = FakeCardPlugin()
+    core = open_core(db_url, clock, extra=[("fakecard", plugin)], **settings)
+    core.fake = plugin.method
+    core.world = build_world(core)
+    billing(core, core.auth.actor("aktest"))
+    return core
+
+
+def community_order(core, item_names, renew_to="2025-10-30", mode="manual", **auto):
+    """aktest's renewal order for Sunrise Community items (names from the seed world), manual to
+    `renew_to` or, with mode="auto", one auto-renew cycle (pass auto_cycles= or auto_until=)."""
+    world = core.world
+    ids = tuple(world.items[name].id for name in item_names)
+    selection = Selection("community", installer="inst_regular", project_ids=(world.community.id,), item_ids=ids)
+    extra = dict(renew_to=renew_to) if mode == "manual" else auto
+    return core.orders.create(core.auth.actor("aktest"), "renewal", selection, accept_terms=True,
+                              renew_mode=mode, **extra)

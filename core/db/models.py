@@ -110,7 +110,7 @@ class PaymentAttempt(BaseModel):
     amount = pw.BigIntegerField()
     unit = pw.CharField(max_length=8)
     state = pw.CharField(max_length=12, index=True)
-    provider_ref = pw.CharField(max_length=255, null=True)
+    provider_ref = pw.CharField(max_length=255, null=True, index=True)  # webhooks find attempts by it
     redirect_url = pw.TextField(null=True)
     detail = pw.TextField(default="")
     created_at = UtcDateTimeField()
@@ -172,5 +172,98 @@ class SchemaVersion(BaseModel):
     applied_at = UtcDateTimeField()
 
 
-MODELS = [Account, Project, ProjectManager, Item, BillingInfo, Order, OrderItem, PaymentAttempt,
-          Coupon, CouponEntry, CreditEntry, AuditLog]
+class Refund(BaseModel):
+    """Money given back for a paid attempt that could not be applied (its items moved, or the
+    order had ended). One per attempt; its key derives from the transaction number (M1), so
+    retrying an unknown refund can never refund twice."""
+
+    attempt = pw.ForeignKeyField(PaymentAttempt, unique=True, backref="refunds", on_delete="RESTRICT")
+    idempotency_key = pw.CharField(max_length=80, unique=True)
+    amount = pw.BigIntegerField()
+    unit = pw.CharField(max_length=8)
+    state = pw.CharField(max_length=12, index=True)  # requested, unknown, succeeded, failed
+    reason = pw.TextField(default="")
+    provider_ref = pw.CharField(max_length=255, null=True)
+    detail = pw.TextField(default="")
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+
+class RenewalPlan(BaseModel):
+    """R7: a payer's standing instruction to renew some items every 30 days with a saved method.
+    `saved_method` is the provider's reference to the card / PayPal vault, not a secret."""
+
+    payer = pw.ForeignKeyField(Account, backref="renewal_plans", on_delete="RESTRICT")
+    method = pw.CharField(max_length=64)
+    saved_method = pw.CharField(max_length=255)
+    source_order = pw.ForeignKeyField(Order, unique=True, on_delete="RESTRICT")  # the auto-renew order that set it up
+    project_type = pw.CharField(max_length=20)
+    cycles_limit = pw.IntegerField(null=True)   # cycles in all, the first (paid by the source order) included
+    until = pw.DateField(null=True)             # or: cycles that begin on or before this day
+    cycles_done = pw.IntegerField(default=1)
+    state = pw.CharField(max_length=10, index=True)  # active, stopped, ended
+    stopped_reason = pw.TextField(null=True)
+    failures = pw.IntegerField(default=0)       # declines in a row, for the current cycle
+    next_retry_at = UtcDateTimeField(null=True)
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+
+class RenewalPlanItem(BaseModel):
+    plan = pw.ForeignKeyField(RenewalPlan, backref="items", on_delete="CASCADE")
+    item = pw.ForeignKeyField(Item, on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("plan", "item"), True),)
+
+
+class RenewalCycle(BaseModel):
+    """The order that charges one try of one cycle of a plan. The UNIQUE (plan, cycle, try) is
+    what makes two runners on two machines unable to both create it."""
+
+    plan = pw.ForeignKeyField(RenewalPlan, backref="cycles", on_delete="RESTRICT")
+    cycle = pw.IntegerField()
+    try_no = pw.IntegerField()
+    order = pw.ForeignKeyField(Order, unique=True, on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("plan", "cycle", "try_no"), True),)
+
+
+class Notification(BaseModel):
+    """Something an account must hear about (a declined renewal, a stopped plan, a refund)."""
+
+    account = pw.ForeignKeyField(Account, backref="notifications", on_delete="RESTRICT")
+    kind = pw.CharField(max_length=32)
+    message = pw.TextField()
+    order = pw.ForeignKeyField(Order, null=True, on_delete="RESTRICT")
+    plan = pw.ForeignKeyField(RenewalPlan, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(index=True)
+
+    class Meta:
+        indexes = ((("account", "id"), False),)
+
+
+class WebhookInbox(BaseModel):
+    """Each verified provider notification, stored once (M5): a replay finds its row and
+    changes nothing. The body is not kept — only what the core acted on."""
+
+    method = pw.CharField(max_length=64)
+    event_id = pw.CharField(max_length=255)
+    type = pw.CharField(max_length=128)
+    txn = pw.CharField(max_length=17, null=True)
+    provider_ref = pw.CharField(max_length=255, null=True)
+    state = pw.CharField(max_length=10)  # received, applied, ignored
+    note = pw.TextField(default="")
+    received_at = UtcDateTimeField()
+    handled_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("method", "event_id"), True),)
+
+
+# Which migration creates which tables (core/db/migrations.py); MODELS is every table there is.
+MODELS_V1 = [Account, Project, ProjectManager, Item, BillingInfo, Order, OrderItem, PaymentAttempt,
+             Coupon, CouponEntry, CreditEntry, AuditLog]
+MODELS_V2 = [Refund, RenewalPlan, RenewalPlanItem, RenewalCycle, Notification, WebhookInbox]
+MODELS = MODELS_V1 + MODELS_V2

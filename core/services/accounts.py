@@ -82,6 +82,67 @@ class AccountService(Service):
             ProjectManager.insert(project=proj, manager=pm).on_conflict_ignore().execute()
             self.core.audit.record(None, "project.assign_manager", str(proj.id), manager=pm.login)
 
+    # -- a distributor's downline (the Users screen) -----------------------------------------
+    def create_user(self, actor: Actor, role: str, login: str, name: str, password: str,
+                    email: str | None = None, parent: str | None = None,
+                    pay_by_installer: str = "none") -> AccountView:
+        """A distributor or sub-distributor adds an installer or a sub-distributor to its
+        downline (R1): below itself, or below a sub-distributor of its own downline. Installers
+        get their "Pay by Installer" grant (R2) in the same step."""
+        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
+        role_ = validate.choice("role", role, Role)
+        if role_ not in (Role.INSTALLER, Role.SUB_DISTRIBUTOR):
+            raise InvalidInput("role", f"distributors create installers and sub-distributors, not {role_.label}")
+        login_ = validate.login(login)
+        name_ = validate.text("name", name)
+        email_ = validate.email(email)
+        grant_ = validate.choice("pay-by-installer", pay_by_installer or "none", Grant)
+        if role_ != Role.INSTALLER and grant_ != Grant.NONE:
+            raise InvalidInput("pay-by-installer", "only installers have a Pay by Installer grant")
+        password_hash = hash_password(password)
+        with self.write():
+            parent_row = Account.get_by_id(actor.id)
+            if parent and parent.strip() != actor.login:
+                parent_row = self.core.authz.account_row(parent.strip(), "parent")
+                self.core.authz.require_downline(actor, parent_row, "parent")
+                if not Role(parent_row.role).is_distributor:
+                    raise InvalidInput("parent", f"'{parent_row.login}' is a {Role(parent_row.role).label}; "
+                                                 "users sit below a distributor or sub-distributor")
+            if Account.select().where(Account.login == login_).exists():
+                raise InvalidInput("login", f"'{login_}' is already taken")
+            row = Account.create(login=login_, name=name_, role=role_.value, parent=parent_row, email=email_,
+                                 password_hash=password_hash, pay_by_installer=grant_.value,
+                                 created_at=self.now())
+            self.core.audit.record(actor, "account.create", login_, role=role_.value, parent=parent_row.login,
+                                   pay_by_installer=grant_.value)
+        return account_view(row, parent_row.login)
+
+    def update_user(self, actor: Actor, login: str, name: str, email: str | None = None,
+                    pay_by_installer: str | None = None) -> AccountView:
+        """Edit a downline account's name and email and, for installers, its "Pay by
+        Installer" grant (R2). Only accounts in the actor's downline (R1)."""
+        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
+        name_ = validate.text("name", name)
+        email_ = validate.email(email)
+        grant_ = validate.choice("pay-by-installer", pay_by_installer, Grant) if pay_by_installer else None
+        with self.write():
+            row = self.core.authz.account_row(login, "user")
+            self.core.authz.require_downline(actor, row, "user")
+            if grant_ is not None and row.role != Role.INSTALLER and grant_ != Grant.NONE:
+                raise InvalidInput("pay-by-installer", f"'{row.login}' is not an installer")
+            changes = {}
+            if (row.name, row.email) != (name_, email_):
+                changes["fields"] = [f for f, old, new in (("name", row.name, name_), ("email", row.email, email_))
+                                     if old != new]
+                row.name, row.email = name_, email_
+            if grant_ is not None and row.role == Role.INSTALLER and row.pay_by_installer != grant_.value:
+                changes.update(old_grant=row.pay_by_installer, pay_by_installer=grant_.value)
+                row.pay_by_installer = grant_.value
+            if changes:
+                row.save()
+                self.core.audit.record(actor, "account.update", row.login, **changes)
+        return account_view(row, row.parent.login if row.parent_id else None)
+
     # -- operator views --------------------------------------------------------------------
     def me(self, actor: Actor) -> AccountView:
         row = Account.get_by_id(actor.id)
@@ -140,6 +201,15 @@ class AccountService(Service):
                             counts.get(p.id, (0, 0))[0], int(counts.get(p.id, (0, 0))[1] or 0),
                             tuple(sorted(managers.get(p.id, ()))))
                 for p in projects]
+
+    def visible_items(self, actor: Actor) -> list[ItemView]:
+        """Every item of every project the actor may see, in one query (the Subscription
+        overview of a distributor with thousands of projects)."""
+        projects = self.visible_project_query(actor).select(Project.id)
+        now = self.now()
+        query = (Item.select(Item, Project).join(Project, on=(Item.project == Project.id))
+                 .where(Item.project.in_(projects)).order_by(Item.project, Item.id))
+        return [item_view(i, i.project, now) for i in query]
 
     def items(self, actor: Actor, project: int | str) -> list[ItemView]:
         proj = self.core.authz.project_row(project)

@@ -12,18 +12,40 @@ from .base import Service
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,32}$")
 
 
+def _phone(field: str, value: str, required: bool) -> str:
+    number = validate.text(field, value, max_len=32, required=required)
+    if number and (not _PHONE.match(number) or sum(c.isdigit() for c in number) < 5):
+        kind = "fax" if field == "Fax" else "phone"
+        raise InvalidInput(field, f"'{number}' is not a {kind} number (at least 5 digits; digits, spaces, "
+                                  f"+ ( ) - only)")
+    return number
+
+
+# The form's fields in screen order, each with its check (names as on screen: errors carry them).
+FIELD_CHECKS = (
+    ("Company/Family", lambda v: validate.text("Company/Family", v)),
+    ("ATTN", lambda v: validate.text("ATTN", v)),
+    ("Address", lambda v: validate.text("Address", v, max_len=256)),
+    ("TEL", lambda v: _phone("TEL", v, required=True)),
+    ("Fax", lambda v: _phone("Fax", v, required=False)),
+)
+
+
+def billing_problems(company: str, attn: str, address: str, tel: str, fax: str = "") -> dict[str, str]:
+    """Every bad field at once (field → problem), so a form can mark them all in one go."""
+    problems: dict[str, str] = {}
+    for (field, check), value in zip(FIELD_CHECKS, (company, attn, address, tel, fax)):
+        try:
+            check(value)
+        except InvalidInput as exc:
+            problems[field] = exc.problem
+    return problems
+
+
 def check_billing(company: str, attn: str, address: str, tel: str, fax: str = "") -> BillingInfoView:
     """Validate all fields; raises InvalidInput for the first bad one, named as on screen."""
-    company_ = validate.text("Company/Family", company)
-    attn_ = validate.text("ATTN", attn)
-    address_ = validate.text("Address", address, max_len=256)
-    tel_ = validate.text("TEL", tel, max_len=32)
-    if not _PHONE.match(tel_) or sum(c.isdigit() for c in tel_) < 5:
-        raise InvalidInput("TEL", f"'{tel_}' is not a phone number (digits, spaces, + ( ) - only)")
-    fax_ = validate.text("Fax", fax, max_len=32, required=False)
-    if fax_ and (not _PHONE.match(fax_) or sum(c.isdigit() for c in fax_) < 5):
-        raise InvalidInput("Fax", f"'{fax_}' is not a fax number (digits, spaces, + ( ) - only)")
-    return BillingInfoView(company_, attn_, address_, tel_, fax_)
+    values = [check(value) for (_, check), value in zip(FIELD_CHECKS, (company, attn, address, tel, fax))]
+    return BillingInfoView(*values)
 
 
 class BillingService(Service):
@@ -32,6 +54,11 @@ class BillingService(Service):
         if row is None:
             return None
         return BillingInfoView(row.company, row.attn, row.address, row.tel, row.fax)
+
+    def problems(self, company: str, attn: str, address: str, tel: str, fax: str = "") -> dict[str, str]:
+        """Every bad field of a billing form at once (field as on screen → problem); empty when
+        save() would accept it."""
+        return billing_problems(company, attn, address, tel, fax)
 
     def save(self, actor: Actor, company: str, attn: str, address: str, tel: str, fax: str = "") -> BillingInfoView:
         info = check_billing(company, attn, address, tel, fax)

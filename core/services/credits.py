@@ -3,6 +3,10 @@ counterparty, order and the balance after it; the balance is the newest entry's 
 and always equals the sum of the account's entries. A balance never goes negative."""
 from __future__ import annotations
 
+import csv
+import datetime as dt
+from pathlib import Path
+
 import peewee as pw
 
 from .. import validate
@@ -10,10 +14,73 @@ from ..db.database import locked
 from ..db.models import Account, CreditEntry, Order
 from ..domain import LedgerKind, Role
 from ..errors import InsufficientCredit, InvalidInput
-from ..views import Actor, LedgerEntryView
+from ..views import Actor, CsvExport, LedgerEntryView
 from .base import Service
 
 MAX_CREDITS = 10**9
+# What the Credit Logs screen and the CSV call each entry type (the stored values stay the keys).
+KIND_LABELS = {
+    LedgerKind.PURCHASE: "Purchase",
+    LedgerKind.ASSIGN_OUT: "Assigned Out",
+    LedgerKind.ASSIGN_IN: "Assigned In",
+    LedgerKind.CONSUME: "Consumed",
+    LedgerKind.REFUND: "Refund",
+}
+CSV_COLUMNS = ("Time", "Type", "Amount", "Balance After", "By", "Counterparty", "Order", "Reference")
+
+
+def kind_label(kind: str) -> str:
+    try:
+        return KIND_LABELS[LedgerKind(kind)]
+    except ValueError:
+        return kind
+
+
+def filter_ledger(entries: list[LedgerEntryView], kind: str | None = None, text: str = "",
+                  since: dt.date | None = None, until: dt.date | None = None,
+                  ptime=None, haystacks: list[str] | None = None) -> list[LedgerEntryView]:
+    """The entries matching a type, a free text (login, order number, reference, type label — any
+    part, case-insensitive) and a platform-time date range. Pure and in memory: the screen filters
+    a loaded ledger on every keystroke without going back to the database. `haystacks`
+    (ledger_haystacks(entries), computed once per load) spares rebuilding the searched text."""
+    kind_ = validate.choice("type", kind, LedgerKind).value if kind else None
+    needle = (text or "").strip().casefold()
+    if (since or until) and ptime is None:
+        raise ValueError("a date range needs the platform time")
+    if haystacks is None and needle:
+        haystacks = ledger_haystacks(entries)
+    out = []
+    for i, e in enumerate(entries):
+        if kind_ and e.kind != kind_:
+            continue
+        if needle and needle not in haystacks[i]:
+            continue
+        if since or until:
+            day = ptime.local_date(e.at)
+            if (since and day < since) or (until and day > until):
+                continue
+        out.append(e)
+    return out
+
+
+def ledger_haystacks(entries: list[LedgerEntryView]) -> list[str]:
+    """What the text filter searches in, per entry (casefolded)."""
+    return [" ".join(filter(None, (kind_label(e.kind), e.actor_login, e.counterparty_login, e.order_txn,
+                                   e.reference, str(e.amount)))).casefold() for e in entries]
+
+
+def _cell(text: str | None) -> str:
+    """A text cell a spreadsheet will not run as a formula (references are typed by people)."""
+    text = text or ""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def balance_series(entries: list[LedgerEntryView], points: int = 120) -> list[int]:
+    """Balance after each entry, oldest first, at most the last `points` of them (the sparkline).
+    A whole ledger starts from the 0 every account opens with, so even one entry draws a rise."""
+    newest_first = entries[:points]
+    series = [e.balance_after for e in reversed(newest_first)]
+    return ([0] + series) if len(entries) <= points else series
 
 
 class CreditService(Service):
@@ -52,13 +119,28 @@ class CreditService(Service):
             self.core.audit.record(None, "credits.add_offline", row.login, amount=amount_, reference=reference_)
         return after
 
+    def check_assign(self, actor: Actor, to: str, amount) -> tuple[str, int]:
+        """Everything assign() checks, without writing: who may assign, the amount, the user in
+        the actor's downline and the balance. Returns (login, amount) for the confirmation step."""
+        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
+        amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
+        login = (to or "").strip()
+        if not login:
+            raise InvalidInput("user", "choose a user from your downline")
+        target = self.core.authz.account_row(login, "user")
+        self.core.authz.require_downline(actor, target, "user")
+        available = self.balance(actor.id)
+        if amount_ > available:
+            raise InvalidInput("amount", f"{amount_} is more than your available credit ({available})")
+        return target.login, amount_
+
     def assign(self, actor: Actor, to: str, amount) -> int:
         """Hand credits down the actor's own downline: an assign_out/assign_in pair in one
         transaction. Returns the actor's balance after."""
         self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
         amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
         with self.write():
-            target = self.core.authz.account_row(to, "user")
+            target = self.core.authz.account_row((to or "").strip(), "user")
             self.core.authz.require_downline(actor, target, "user")
             # Lock both accounts in id order so two opposite assignments cannot deadlock.
             for account_id in sorted((actor.id, target.id)):
@@ -83,10 +165,13 @@ class CreditService(Service):
         return self.balance(actor.id)
 
     def log(self, actor: Actor, kind: str | None = None, limit: int | None = None) -> list[LedgerEntryView]:
-        """The actor's own ledger, newest first."""
+        """The actor's own ledger, newest first, in one query (with who acted, the counterparty
+        and the order's transaction number)."""
         Actor_ = Account.alias()
         Counter = Account.alias()
-        query = (CreditEntry.select(CreditEntry, Actor_.id, Actor_.login, Counter.id, Counter.login, Order.id, Order.txn)
+        query = (CreditEntry.select(CreditEntry.id, CreditEntry.at, CreditEntry.kind, CreditEntry.amount,
+                                    CreditEntry.balance_after, Actor_.login, Counter.login, Order.txn,
+                                    CreditEntry.reference)
                  .join(Actor_, pw.JOIN.LEFT_OUTER, on=(CreditEntry.actor == Actor_.id))
                  .switch(CreditEntry).join(Counter, pw.JOIN.LEFT_OUTER, on=(CreditEntry.counterparty == Counter.id))
                  .switch(CreditEntry).join(Order, pw.JOIN.LEFT_OUTER, on=(CreditEntry.order == Order.id))
@@ -95,10 +180,38 @@ class CreditService(Service):
             query = query.where(CreditEntry.kind == validate.choice("type", kind, LedgerKind).value)
         if limit:
             query = query.limit(limit)
-        return [LedgerEntryView(e.id, e.at, e.kind, e.amount, e.balance_after,
-                                e.actor.login if e.actor_id else None,
-                                e.counterparty.login if e.counterparty_id else None,
-                                e.order.txn if e.order_id else None, e.reference) for e in query]
+        # Tuples, not model instances: a 10,000-entry ledger loads in one pass without building
+        # three model objects per row (peewee still applies each field's converter).
+        return [LedgerEntryView(*row) for row in query.tuples()]
+
+    def export_csv(self, actor: Actor, path: str | Path, kind: str | None = None, text: str = "",
+                   overwrite: bool = False) -> CsvExport:
+        """Write the actor's own ledger, filtered as on screen (filter_ledger), to a CSV file.
+        An existing file is never replaced unless `overwrite` says so (the screen asks first)."""
+        raw = str(path or "").strip()
+        if not raw:
+            raise InvalidInput("path", "enter a file name for the CSV")
+        target = Path(raw).expanduser()
+        if target.is_dir():
+            raise InvalidInput("path", f"{target} is a folder; add a file name")
+        if not target.parent.is_dir():
+            raise InvalidInput("path", f"folder {target.parent} does not exist")
+        if target.exists() and not overwrite:
+            raise InvalidInput("path", f"{target} already exists; choose another name or confirm replacing it")
+        rows = filter_ledger(self.log(actor), kind=kind, text=text)
+        try:
+            with open(target, "w" if overwrite else "x", newline="", encoding="utf-8") as out:
+                writer = csv.writer(out)
+                writer.writerow(CSV_COLUMNS)
+                for e in rows:
+                    writer.writerow((self.core.ptime.format(e.at), kind_label(e.kind), e.amount, e.balance_after,
+                                     _cell(e.actor_login), _cell(e.counterparty_login), e.order_txn or "",
+                                     _cell(e.reference)))
+        except FileExistsError:
+            raise InvalidInput("path", f"{target} already exists; choose another name or confirm replacing it") from None
+        except OSError as exc:
+            raise InvalidInput("path", f"cannot write {target}: {exc.strerror or exc}") from None
+        return CsvExport(str(target.resolve()), len(rows))
 
     def ledger_sum(self, account_id: int) -> int:
         """Sum of all entries: equals balance() by construction; tests and audits check it."""

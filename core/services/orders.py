@@ -11,11 +11,11 @@ import peewee as pw
 
 from .. import validate
 from ..db.database import locked
-from ..db.models import Account, Item, Order, OrderItem, PaymentAttempt, Project
-from ..domain import AttemptState, OrderState, Purpose, Role
+from ..db.models import Account, AuditLog, BillingInfo, Item, Order, OrderItem, PaymentAttempt, Project
+from ..domain import AttemptState, OrderState, Purpose, RenewMode, Role
 from ..errors import InvalidInput, NotEligible, NotFound, OrderStateError, PermissionDenied
 from ..money import CREDIT
-from ..views import Actor, OrderView, Quote
+from ..views import Actor, BillingInfoView, OrderView, Quote
 from .base import Service
 from .convert import order_view
 from .quotes import Selection
@@ -66,6 +66,52 @@ class OrderService(Service):
             self.core.audit.record(actor, "order.create", order.txn, purpose=order.purpose, credits=quantity_)
         return self.get(actor, order.txn)
 
+    def create_for_plans(self, entries: list[tuple]) -> list[Order]:
+        """The orders of auto-renew cycles (R7), placed by the runner inside its transaction, one
+        per (plan, payer, quote lines, total), in bulk. The payer accepted the terms when setting
+        up auto-renew (the plan's source order); billing information is the payer's current one,
+        else the source order's. Returns the orders in the entries' order."""
+        if not entries:
+            return []
+        now = self.now()
+        deadline = now + dt.timedelta(minutes=self.core.settings.order_window_minutes)
+        sources = {o.id: o for o in Order.select(Order.id, Order.terms_accepted_at, Order.billing_json)
+                   .where(Order.id.in_(list({plan.source_order_id for plan, *_ in entries})))}
+        billing = {row.account_id: json.dumps(dataclasses.asdict(BillingInfoView(
+                       row.company, row.attn, row.address, row.tel, row.fax)))
+                   for row in BillingInfo.select().where(BillingInfo.account.in_(list({p.id for _, p, *_ in entries})))}
+        txns = self._fresh_txns(len(entries))
+        rows = []
+        for txn, (plan, payer, lines, total) in zip(txns, entries):
+            source = sources[plan.source_order_id]
+            rows.append(dict(txn=txn, payer=payer.id, purpose=Purpose.RENEWAL.value, unit=total.currency,
+                             total=total.amount, state=OrderState.PROCESSING.value, created_at=now,
+                             deadline_at=deadline, terms_accepted_at=source.terms_accepted_at,
+                             billing_json=billing.get(payer.id, source.billing_json), project_type=plan.project_type,
+                             renew_mode=RenewMode.AUTO.value, auto_cycles=plan.cycles_limit, auto_until=plan.until))
+        Order.insert_many(rows).execute()
+        orders = {o.txn: o for o in Order.select().where(Order.txn.in_(txns))}
+        OrderItem.insert_many([
+            dict(order=orders[txn].id, item=line.item_id, project=line.project_id, service_type=line.service_type,
+                 days=line.days, price=line.price.amount, expires_before=line.expires_at,
+                 expires_after=line.next_expires_at)
+            for txn, (_, _, lines, _) in zip(txns, entries) for line in lines]).execute()
+        AuditLog.insert_many([
+            dict(at=now, actor=None, action="order.create", target=txn, detail=json.dumps(
+                dict(purpose=Purpose.RENEWAL.value, total=total.amount, unit=total.currency, items=len(lines),
+                     plan=plan.id), default=str, sort_keys=True))
+            for txn, (plan, _, lines, total) in zip(txns, entries)]).execute()
+        return [orders[txn] for txn in txns]
+
+    def _fresh_txns(self, n: int) -> list[str]:
+        """`n` transaction numbers no order has yet (17 random digits: a clash is very rare)."""
+        for _ in range(5):
+            txns = list(dict.fromkeys(self.core.ids.txn() for _ in range(n)))
+            taken = {t for (t,) in Order.select(Order.txn).where(Order.txn.in_(txns)).tuples()}
+            if len(txns) == n and not taken:
+                return txns
+        raise OrderStateError("could not allocate transaction numbers; try again")
+
     def _require_terms(self, accept_terms: bool) -> None:
         if accept_terms is not True:
             raise InvalidInput("Terms and Conditions", "accept the Terms and Conditions to place the order")
@@ -111,15 +157,29 @@ class OrderService(Service):
         return self.view(order)
 
     def view(self, order: Order) -> OrderView:
-        lines = list(OrderItem.select(OrderItem, Item).join(Item, pw.JOIN.LEFT_OUTER, on=(OrderItem.item == Item.id))
-                     .where(OrderItem.order == order.id).order_by(OrderItem.id))
-        project_ids = {line.project_id for line in lines if line.project_id}
+        return self.views([order])[order.id]
+
+    def views(self, orders: list[Order]) -> dict[int, OrderView]:
+        """Full views (lines, attempts) of several orders, by order id, in four queries."""
+        ids = [o.id for o in orders]
+        lines: dict[int, list[OrderItem]] = {}
+        for line in (OrderItem.select(OrderItem, Item).join(Item, pw.JOIN.LEFT_OUTER, on=(OrderItem.item == Item.id))
+                     .where(OrderItem.order.in_(ids)).order_by(OrderItem.id)):
+            lines.setdefault(line.order_id, []).append(line)
+        project_ids = {line.project_id for rows in lines.values() for line in rows if line.project_id}
         projects = {p.id: p for p in Project.select().where(Project.id.in_(list(project_ids) or [-1]))}
-        sites = {line.item_id: (projects[line.project_id].name, projects[line.project_id].type)
-                 for line in lines if line.project_id}
-        attempts = list(PaymentAttempt.select().where(PaymentAttempt.order == order.id).order_by(PaymentAttempt.id))
-        payer = Account.select(Account.login).where(Account.id == order.payer_id).scalar()
-        return order_view(order, payer, lines, attempts, sites)
+        attempts: dict[int, list[PaymentAttempt]] = {}
+        for attempt in PaymentAttempt.select().where(PaymentAttempt.order.in_(ids)).order_by(PaymentAttempt.id):
+            attempts.setdefault(attempt.order_id, []).append(attempt)
+        logins = dict(Account.select(Account.id, Account.login)
+                      .where(Account.id.in_(list({o.payer_id for o in orders}))).tuples())
+        views = {}
+        for order in orders:
+            rows = lines.get(order.id, [])
+            sites = {line.item_id: (projects[line.project_id].name, projects[line.project_id].type)
+                     for line in rows if line.project_id}
+            views[order.id] = order_view(order, logins.get(order.payer_id), rows, attempts.get(order.id, []), sites)
+        return views
 
     def list(self, actor: Actor, state: str | None = None, limit: int | None = None) -> list[OrderView]:
         """The actor's own orders, newest first (lines and attempts left out: see get())."""

@@ -208,17 +208,22 @@ class PaymentService(Service):
 
     def _check_not_stale(self, order: Order) -> None:
         """The order moves expiries from what the payer saw; if another order moved them since,
-        this one would charge for days already paid. The items are locked (FOR UPDATE on
-        PostgreSQL, in id order so competing orders cannot deadlock): two different orders for
-        the same items lock different order rows, so without this both would pass the check and
-        the loser would be charged while its guarded expiry update silently did nothing."""
+        this one would charge for days already paid."""
+        line = self._moved_line(order)
+        if line is not None:
+            raise OrderStateError(f"order {order.txn}: item '{line.item.subject_name}' changed since the order "
+                                  f"was placed (now expires {self.core.ptime.format(line.item.expires_at)}); "
+                                  f"cancel it and place a new order")
+
+    def _moved_line(self, order: Order) -> OrderItem | None:
+        """The first line whose item no longer has the expiry the order was placed against. The
+        items are locked (FOR UPDATE on PostgreSQL, in id order so competing orders cannot
+        deadlock): two different orders for the same items lock different order rows, so
+        without this both would pass the check and the loser would be charged while its guarded
+        expiry update silently did nothing."""
         lines = list(locked(OrderItem.select(OrderItem, Item).join(Item, on=(OrderItem.item == Item.id))
                             .where(OrderItem.order == order.id).order_by(Item.id)))
-        for line in lines:
-            if line.item.expires_at != line.expires_before:
-                raise OrderStateError(f"order {order.txn}: item '{line.item.subject_name}' changed since the order "
-                                      f"was placed (now expires {self.core.ptime.format(line.item.expires_at)}); "
-                                      f"cancel it and place a new order")
+        return next((line for line in lines if line.item.expires_at != line.expires_before), None)
 
     def _require_eligible(self, method: PaymentMethod, context: PaymentContext) -> None:
         verdict = self._verdict(method, context)
@@ -234,8 +239,10 @@ class PaymentService(Service):
 
     def _request(self, order: Order, amount: Money, key: str, context: PaymentContext, tender,
                  codes: tuple[str, ...]) -> ChargeRequest:
+        # R7: an auto-renew order asks the provider to keep the method for the later cycles.
         return ChargeRequest(txn=order.txn, amount=amount, idempotency_key=key, context=context, tender=tender,
-                             coupon_codes=codes, description=f"{Purpose(order.purpose).label} {order.txn}")
+                             coupon_codes=codes, description=f"{Purpose(order.purpose).label} {order.txn}",
+                             save_method=order.renew_mode == RenewMode.AUTO)
 
     def _charge_in_core(self, order: Order, method: PaymentMethod, amount: Money, context: PaymentContext,
                         tender, codes: tuple[str, ...] = ()) -> ChargeResult:
@@ -256,23 +263,28 @@ class PaymentService(Service):
         if amount is not None:
             attempt.amount = amount.amount
         attempt.updated_at = self.now()
-        attempt.save()
+        attempt.save(only=[PaymentAttempt.state, PaymentAttempt.provider_ref, PaymentAttempt.redirect_url,
+                           PaymentAttempt.detail, PaymentAttempt.amount, PaymentAttempt.updated_at])
 
-    def _complete(self, order: Order) -> None:
-        """Paid in full: state, expiries and ledger move together, once (R8)."""
+    def _complete(self, order: Order, lines: list[OrderItem] | None = None) -> None:
+        """Paid in full: state, expiries and ledger move together, once (R8). `lines`: the order's
+        lines when the caller has them already (recording reads them under the lock)."""
         order.state = OrderState.SUCCEEDED.value
         order.paid_at = order.finished_at = self.now()
-        order.save()
-        self._apply_effects(order)
+        order.save(only=[Order.state, Order.paid_at, Order.finished_at])
+        if lines is None:
+            self._apply_effects(order)
+        else:
+            self._apply_effects(order, lines)
         self.core.audit.record(None, "order.paid", order.txn, total=order.total, unit=order.unit)
 
-    def _apply_effects(self, order: Order) -> None:
+    def _apply_effects(self, order: Order, lines: list[OrderItem] | None = None) -> None:
         if order.purpose == Purpose.CREDIT_PURCHASE:
             self.core.credits.append(order.payer_id, LedgerKind.PURCHASE, order.credit_quantity, order.payer_id,
                                      order_id=order.id, reference=f"order {order.txn}")
             return
         now = self.now()
-        for line in OrderItem.select().where(OrderItem.order == order.id):
+        for line in lines if lines is not None else OrderItem.select().where(OrderItem.order == order.id):
             changes = {Item.expires_at: line.expires_after}
             if order.purpose == Purpose.ACTIVATION:
                 changes[Item.activated_at] = now
@@ -290,32 +302,24 @@ class PaymentService(Service):
             result = ChargeResult(ChargeStatus.UNDEFINED, message=f"{type(exc).__name__}: {exc}")
         return self.record_result(actor, txn, attempt_id, result)
 
-    def record_result(self, actor: Actor | None, txn: str, attempt_id: int, result: ChargeResult) -> PaymentOutcome:
+    def record_result(self, actor: Actor | None, txn: str, attempt_id: int, result: ChargeResult,
+                      window_closed: bool = False) -> PaymentOutcome:
         """Apply a provider's answer to an attempt, under the order lock; never downgrades a
-        known outcome. Used after a charge, by polling, webhooks and reconciliation."""
-        completed = False
-        with self.write():
-            order = locked(Order.select().where(Order.txn == txn)).first()
-            attempt = PaymentAttempt.get_by_id(attempt_id)
-            if attempt.state in (AttemptState.SUCCEEDED, AttemptState.FAILED, AttemptState.CANCELLED,
-                                 AttemptState.REFUNDED):
-                return PaymentOutcome(self.core.orders.view(order), attempt.redirect_url, "already settled")
-            status = result.status
-            if status == ChargeStatus.PROCESSED:
-                self._settle(attempt, AttemptState.SUCCEEDED, result)
-                if order.state in (OrderState.PROCESSING, OrderState.SYSTEM_PROCESSING, OrderState.TIMED_OUT):
-                    self._complete(order)
-                    completed = True
-            elif status == ChargeStatus.PENDING:
-                self._settle(attempt, AttemptState.PROCESSING, result)
-            elif status == ChargeStatus.UNDEFINED:
-                self._settle(attempt, AttemptState.UNKNOWN, result)
-            else:
-                self._settle(attempt, AttemptState.FAILED if status == ChargeStatus.ERROR else AttemptState.CANCELLED,
-                             result)
-                if order.state == OrderState.PROCESSING:
-                    self.core.orders.finish(order, OrderState.FAILED, result.message or "payment failed")
-        view = self.core.orders.view(order)
-        if completed:
-            self.core.plugins.order_completed(view)
-        return PaymentOutcome(view, result.redirect_url, result.message)
+        known outcome. Used after a charge, by polling, webhooks, reconciliation and the
+        auto-renew runner (see core/services/recording.py for what each answer does).
+
+        PROCESSED completes the order — a timed-out one too, if its items did not move (a paid
+        outcome is never lost). If the order can no longer be applied (its items moved, or it
+        had ended), no expiry moves: the attempt is settled as paid, the order ends `failed`
+        with the reason, and the money is refunded outside the transaction (retried by
+        reconcile while the refund's answer is unknown). `window_closed`: the answer comes from
+        `expire()`, so a CANCELED/ERROR ends the order `timed_out` rather than `failed`."""
+        return self.record_results([(txn, attempt_id, result)], window_closed=window_closed)[0]
+
+    def record_results(self, answers: Sequence[tuple[str, int, ChargeResult]],
+                       window_closed: bool = False) -> list[PaymentOutcome]:
+        """`record_result` for several answers in one transaction — the auto-renew runner records
+        its charges in batches. Each answer gets exactly the decisions `record_result` makes."""
+        from .recording import record_answers
+        return record_answers(self, answers, window_closed)
+

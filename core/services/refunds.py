@@ -1,0 +1,107 @@
+"""Refunds of paid attempts that could not be applied (their items moved, or the order had ended).
+
+A refund is recorded (state `requested`) in the transaction that finds it is needed, then asked
+of the provider outside any transaction. Its idempotency key derives from the transaction number
+and the attempt (M1: `<txn>-refund-<nn>`), so the reconciler may ask again while the answer is
+unknown and the payer is never refunded twice."""
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+from ..db.database import locked
+from ..db.models import Order, PaymentAttempt, Refund
+from ..domain import AttemptState
+from ..money import Money
+from ..plugin_host import ChargeResult, ChargeStatus, RefundRequest
+from .base import Service
+from .notifications import NotificationKind
+
+
+class RefundState(StrEnum):
+    REQUESTED = "requested"   # recorded, not yet answered
+    UNKNOWN = "unknown"       # asked, answer unknown (timeout, 5xx, pending): reconcile asks again
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"         # the provider refused: an operator must act (a notification says so)
+
+
+OPEN_REFUNDS = (RefundState.REQUESTED.value, RefundState.UNKNOWN.value)
+
+
+class RefundService(Service):
+    def request(self, order: Order, attempt: PaymentAttempt, reason: str) -> int:
+        """Record that `attempt` must be refunded (inside the caller's transaction); once per attempt."""
+        existing = Refund.get_or_none(Refund.attempt == attempt.id)
+        if existing is not None:
+            return existing.id
+        number = attempt.idempotency_key.rsplit("-", 1)[-1]
+        now = self.now()
+        refund = Refund.create(attempt=attempt.id, idempotency_key=f"{order.txn}-refund-{number}",
+                               amount=attempt.amount, unit=attempt.unit, state=RefundState.REQUESTED.value,
+                               reason=reason, created_at=now, updated_at=now)
+        amount = Money(attempt.amount, attempt.unit)
+        self.core.notifications.notify(order.payer_id, NotificationKind.PAYMENT_REFUNDED,
+                                       f"Order {order.txn} was paid ({amount}) after {reason}; nothing was "
+                                       f"applied and the payment is being refunded", order_id=order.id)
+        return refund.id
+
+    def attempt(self, refund_id: int) -> RefundState:
+        """Ask the provider for refund `refund_id` (outside any transaction) and record the answer.
+        A provider that raises leaves the refund unknown, for the next reconcile run."""
+        refund = Refund.get_by_id(refund_id)
+        if refund.state not in OPEN_REFUNDS:
+            return RefundState(refund.state)
+        attempt = PaymentAttempt.get_by_id(refund.attempt_id)
+        txn = Order.select(Order.txn).where(Order.id == attempt.order_id).scalar()
+        try:
+            method = self.core.plugins.method(attempt.method)
+            provider_ref = attempt.provider_ref
+            if not provider_ref:  # the charge's answer never named it: look the charge up by txn
+                provider_ref = method.status(txn, None).provider_ref
+            if not provider_ref:
+                result = ChargeResult(ChargeStatus.UNDEFINED, message="the provider has not named the charge yet")
+            else:
+                result = method.refund(RefundRequest(txn=txn, provider_ref=provider_ref,
+                                                     amount=Money(refund.amount, refund.unit),
+                                                     idempotency_key=refund.idempotency_key, reason=refund.reason))
+        except Exception as exc:  # transport error or crash: the refund's outcome is unknown
+            result = ChargeResult(ChargeStatus.UNDEFINED, message=f"{type(exc).__name__}: {_first_line(exc)}")
+        return self.record(refund_id, result)
+
+    def record(self, refund_id: int, result: ChargeResult) -> RefundState:
+        with self.write():
+            refund = locked(Refund.select().where(Refund.id == refund_id)).first()
+            if refund.state not in OPEN_REFUNDS:
+                return RefundState(refund.state)  # never downgrade a known outcome
+            attempt = PaymentAttempt.get_by_id(refund.attempt_id)
+            order = Order.get_by_id(attempt.order_id)
+            if result.status == ChargeStatus.PROCESSED:
+                state = RefundState.SUCCEEDED
+                attempt.state = AttemptState.REFUNDED.value
+                attempt.updated_at = self.now()
+                attempt.save()
+                self.core.audit.record(None, "payment.refunded", order.txn, amount=refund.amount, unit=refund.unit)
+            elif result.status in (ChargeStatus.ERROR, ChargeStatus.CANCELED):
+                state = RefundState.FAILED
+                self.core.notifications.notify(
+                    order.payer_id, NotificationKind.REFUND_FAILED,
+                    f"Order {order.txn}: the refund of {Money(refund.amount, refund.unit)} was refused "
+                    f"({result.message or 'no reason given'}); an operator will contact you", order_id=order.id)
+            else:
+                state = RefundState.UNKNOWN
+            refund.state = state.value
+            refund.provider_ref = result.provider_ref or refund.provider_ref
+            refund.detail = json.dumps({"message": result.message, **result.detail}, default=str)
+            refund.updated_at = self.now()
+            refund.save()
+            return state
+
+    def open_ids(self) -> list[int]:
+        """Refunds still waiting for a known answer, oldest first."""
+        return [r.id for r in Refund.select(Refund.id).where(Refund.state.in_(OPEN_REFUNDS)).order_by(Refund.id)]
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, shortened: enough to act on, never a whole provider payload."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else "")[:200]

@@ -1,0 +1,308 @@
+"""The auto-renew runner (R7): claim due plans, charge their saved methods, record the answers.
+
+One run, for the due plan ids:
+
+1. **Claim** (this thread, batches of BATCH plans, one short transaction each): lock the plans —
+   `FOR UPDATE SKIP LOCKED` on PostgreSQL, so a plan another runner holds is skipped; SQLite's
+   BEGIN IMMEDIATE serialises writers — check again that each is due, quote one 30-day cycle as
+   the payer (R1 and the method's eligibility still apply; a plan that can no longer be charged
+   stops with the reason), and create each cycle's order, attempt and `renewal_cycle` row. That
+   row is UNIQUE per (plan, cycle, try): two runners can never both create it. If a batch meets
+   that constraint, its plans are claimed again one by one, so only the contested one is skipped.
+2. **Charge** (`renew_concurrency` worker threads): `method.charge_saved(ChargeRequest(...,
+   saved_method=…, idempotency_key="<txn>-01"))`, outside any transaction. Workers only talk to
+   the provider; they never touch the database, so they need no connection of their own. A
+   provider that raises leaves the attempt `unknown` for reconcile (M3).
+3. **Record** (this thread, in batches as answers arrive): `PaymentService.record_results`, the
+   same path as every payment, which calls back the plans (paid → next cycle; declined → retry
+   schedule or stop; unknown → the plan waits for reconcile).
+
+Claiming and recording share one thread and one connection, so on SQLite they never wait on each
+other's lock, and the database work overlaps with the provider calls in flight.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import peewee as pw
+
+from ..db.database import is_postgres
+from ..db.models import Account, Item, Order, PaymentAttempt, RenewalCycle, RenewalPlan, RenewalPlanItem
+from ..domain import AttemptState, OrderState, Purpose, RenewMode
+from ..errors import NotEligible, NotFound, SmartpayError
+from ..money import Money
+from ..plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod
+from .convert import actor_of
+from .quotes import Selection
+from .renewals import OPEN_ORDER_STATES, PlanState, RenewalRunSummary, RenewalService, is_due
+
+BATCH = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class _Claim:
+    plan_id: int
+    txn: str
+    attempt_id: int
+    method: PaymentMethod
+    request: ChargeRequest
+
+
+class _NoTender:
+    """Off-session charges settle at the provider; a method asking the core for credits or coupons here is a bug."""
+
+    def consume_credits(self, amount: int) -> int:
+        raise NotEligible("Credits are not supported for auto-renewal")
+
+    def redeem_coupon(self, code: str, up_to: Money) -> Money:
+        raise NotEligible("Coupons are not supported for auto-renewal")
+
+
+class RenewalRunner:
+    def __init__(self, service: RenewalService):
+        self.service = service
+        self.core = service.core
+        self._payers: dict[int, object] = {}
+        self._contexts: dict[tuple, object] = {}
+
+    def run(self, plan_ids: list[int], summary: RenewalRunSummary, progress: Callable[[int], None] | None) -> None:
+        charges: queue.SimpleQueue = queue.SimpleQueue()
+        answers: queue.SimpleQueue = queue.SimpleQueue()
+        workers = max(1, min(self.core.settings.renew_concurrency, len(plan_ids)))
+        in_flight = 0
+
+        def count(field: str, n: int = 1, message: str = "") -> None:
+            setattr(summary, field, getattr(summary, field) + n)
+            if message:
+                summary.error_messages.append(message)
+            if progress is not None and n:
+                progress(n)
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smartpay-renew") as pool:
+            for _ in range(workers):
+                pool.submit(_charge_loop, charges, answers)
+            try:
+                for start in range(0, len(plan_ids), BATCH):
+                    chunk = plan_ids[start:start + BATCH]
+                    try:
+                        claims, outcomes = self._claim(chunk)
+                    except Exception as exc:  # nothing of this batch was written; the next run retries it
+                        count("errors", len(chunk), f"plans {chunk[0]}–{chunk[-1]}: {type(exc).__name__}: "
+                                                    f"{_first_line(exc)}")
+                        continue
+                    for field, n in outcomes.items():
+                        count(field, n)
+                    for claim in claims:
+                        charges.put(claim)
+                    in_flight += len(claims)
+                    in_flight -= self._record(answers, count, wait=False)
+            finally:  # whatever happens, the charges already made are recorded
+                for _ in range(workers):
+                    charges.put(None)
+                while in_flight:
+                    in_flight -= self._record(answers, count, wait=True)
+
+    # -- 1. claim ---------------------------------------------------------------------------------
+    def _claim(self, plan_ids: list[int]) -> tuple[list[_Claim], collections.Counter]:
+        try:
+            with self.service.write():
+                return self._claim_locked(plan_ids)
+        except pw.IntegrityError:
+            if len(plan_ids) == 1:  # another runner created this (plan, cycle, try) first
+                return [], collections.Counter(skipped=1)
+        claims, outcomes = [], collections.Counter()
+        for plan_id in plan_ids:  # one contested plan must not hold back the others
+            one, counted = self._claim([plan_id])
+            claims += one
+            outcomes += counted
+        return claims, outcomes
+
+    def _claim_locked(self, plan_ids: list[int]) -> tuple[list[_Claim], collections.Counter]:
+        outcomes: collections.Counter = collections.Counter()
+        query = RenewalPlan.select().where(RenewalPlan.id.in_(plan_ids)).order_by(RenewalPlan.id)
+        if is_postgres(self.core.db):
+            # A plan another runner holds is being charged there: skip it rather than wait.
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        plans = list(query)
+        outcomes["skipped"] += len(plan_ids) - len(plans)
+        ids = [p.id for p in plans]
+        busy = {plan_id for (plan_id,) in RenewalCycle.select(RenewalCycle.plan)
+                .join(Order, on=(RenewalCycle.order == Order.id))
+                .where(RenewalCycle.plan.in_(ids) & Order.state.in_(OPEN_ORDER_STATES)).tuples()}
+        items: dict[int, dict[int, object]] = collections.defaultdict(dict)
+        for plan_id, item_id, expires in (RenewalPlanItem.select(RenewalPlanItem.plan, Item.id, Item.expires_at)
+                                          .join(Item, on=(RenewalPlanItem.item == Item.id))
+                                          .where(RenewalPlanItem.plan.in_(ids)).tuples()):
+            items[plan_id][item_id] = Item.expires_at.python_value(expires)
+        now = self.service.now()
+        horizon = now + dt.timedelta(hours=self.core.settings.renew_lead_hours)
+        groups: dict[tuple, list[RenewalPlan]] = collections.defaultdict(list)
+        for plan in plans:
+            upcoming = min((e for e in items[plan.id].values() if e is not None), default=None)
+            if plan.state != PlanState.ACTIVE or plan.id in busy or not is_due(plan.next_retry_at, upcoming, now,
+                                                                               horizon):
+                outcomes["skipped"] += 1
+            elif self.service._end_if_done(plan, upcoming):
+                plan.save()
+                outcomes["ended"] += 1
+            else:
+                groups[(plan.payer_id, plan.project_type, plan.method)].append(plan)
+        to_open = []
+        for (payer_id, project_type, method_key), group in groups.items():
+            ready, stopped = self._price(payer_id, project_type, method_key, group, items)
+            outcomes["stopped"] += stopped
+            to_open += ready
+        claims = self._open_cycles(to_open)
+        outcomes["paid"] += len(to_open) - len(claims)  # cycles with nothing to charge complete at once
+        return claims, outcomes
+
+    def _price(self, payer_id: int, project_type: str, method_key: str, group: list[RenewalPlan],
+               items: dict[int, dict[int, object]]) -> tuple[list[tuple], int]:
+        """Quote one 30-day cycle for every plan of one payer, project type and method (one quote
+        for all their items); stop the plans that can no longer be charged. → (ready, stopped)."""
+        payer = self._payers.get(payer_id)
+        if payer is None:
+            payer = self._payers[payer_id] = actor_of(Account.get_by_id(payer_id))
+        try:
+            method = self.core.plugins.method(method_key)
+        except NotFound:
+            return [], self._stop_all(group, f"the payment method '{method_key}' is no longer installed")
+        all_items = tuple(sorted({i for plan in group for i in items[plan.id]}))
+        try:
+            quote = self.core.quotes.quote(payer, "renewal", Selection(project_type, item_ids=all_items),
+                                           renew_mode="auto", auto_cycles=1)
+        except SmartpayError as exc:
+            if len(group) > 1:  # one plan's items may be the cause: quote each plan on its own
+                parts = [self._price(payer_id, project_type, method_key, [plan], items) for plan in group]
+                return [r for ready, _ in parts for r in ready], sum(stopped for _, stopped in parts)
+            return [], self._stop_all(group, f"the items can no longer be renewed by {payer.login} ({exc.message})")
+        priced = {line.item_id: line for line in quote.lines}
+        left_out = {line.item_id: line for line in quote.excluded}
+        ready, stopped = [], 0
+        for plan in group:
+            plan_items = sorted(items[plan.id])
+            out = [left_out[i] for i in plan_items if i in left_out]
+            if out or not plan_items:
+                why = f"'{out[0].subject_name}': {out[0].excluded_reason}" if out else "no items left to renew"
+                stopped += self._stop_all([plan], f"the items can no longer be renewed by {payer.login} ({why})")
+                continue
+            lines = [priced[i] for i in plan_items]
+            total = Money(sum(line.price.amount for line in lines), quote.total.currency)
+            context = self._context(payer, quote.project_type, lines, total)
+            verdict = self.core.payments._verdict(method, context)
+            if not verdict.eligible:
+                stopped += self._stop_all([plan], f"{method.label} may no longer be used: {verdict.reason}")
+                continue
+            ready.append((plan, payer, lines, total, method, context))
+        return ready, stopped
+
+    def _context(self, payer, project_type, lines, total: Money):
+        # The payer's standing for these projects does not change within a run; the amount does.
+        projects = frozenset(line.project_id for line in lines)
+        key = (payer.id, project_type, projects)
+        base = self._contexts.get(key)
+        if base is None:
+            base = self._contexts[key] = self.core.payments.context(payer, Purpose.RENEWAL, project_type, projects,
+                                                                   RenewMode.AUTO, total)
+        return dataclasses.replace(base, amount=total, now=self.service.now())
+
+    def _stop_all(self, plans: list[RenewalPlan], reason: str) -> int:
+        for plan in plans:
+            self.service.stop_locked(plan, reason)
+            plan.updated_at = self.service.now()
+            plan.save()
+        return len(plans)
+
+    def _open_cycles(self, ready: list[tuple]) -> list[_Claim]:
+        """Create each ready plan's cycle order, cycle row and attempt, in bulk."""
+        if not ready:
+            return []
+        orders = self.core.orders.create_for_plans([(plan, payer, lines, total)
+                                                    for plan, payer, lines, total, _, _ in ready])
+        cycles = [plan.cycles_done + 1 for plan, *_ in ready]
+        tries = collections.Counter({(plan_id, cycle): n for plan_id, cycle, n in (
+            RenewalCycle.select(RenewalCycle.plan, RenewalCycle.cycle, pw.fn.COUNT(RenewalCycle.id))
+            .where(RenewalCycle.plan.in_([plan.id for plan, *_ in ready]))
+            .group_by(RenewalCycle.plan, RenewalCycle.cycle).tuples())})
+        # The guard two runners meet on: UNIQUE (plan, cycle, try).
+        RenewalCycle.insert_many([dict(plan=plan.id, cycle=cycle, try_no=tries[(plan.id, cycle)] + 1, order=order.id)
+                                  for (plan, *_), cycle, order in zip(ready, cycles, orders)]).execute()
+        now = self.service.now()
+        charged = [(entry, order) for entry, order in zip(ready, orders) if entry[3].amount > 0]
+        for (plan, _, _, total, _, _), order in zip(ready, orders):
+            if total.amount == 0:  # free items only: nothing to charge, the cycle is paid at once
+                self.core.payments._complete(order)
+                cycle = RenewalCycle.get(RenewalCycle.order == order.id)
+                self.service.on_paid(order, None, ChargeResult(ChargeStatus.PROCESSED, total), (cycle, plan))
+        if not charged:
+            return []
+        PaymentAttempt.insert_many([
+            dict(order=order.id, method=method.key, idempotency_key=f"{order.txn}-01", amount=total.amount,
+                 unit=total.currency, state=AttemptState.PROCESSING.value, created_at=now, updated_at=now)
+            for (_, _, _, total, method, _), order in charged]).execute()
+        attempt_ids = dict(PaymentAttempt.select(PaymentAttempt.order, PaymentAttempt.id)
+                           .where(PaymentAttempt.order.in_([order.id for _, order in charged])).tuples())
+        return [_Claim(plan.id, order.txn, attempt_ids[order.id], method,
+                       ChargeRequest(txn=order.txn, amount=total, idempotency_key=f"{order.txn}-01", context=context,
+                                     tender=_NoTender(), saved_method=plan.saved_method,
+                                     description=f"Auto-renew {Purpose.RENEWAL.label} {order.txn} "
+                                                 f"(cycle {plan.cycles_done + 1})"))
+                for (plan, _, _, total, method, context), order in charged]
+
+    # -- 3. record --------------------------------------------------------------------------------
+    def _record(self, answers: queue.SimpleQueue, count, wait: bool) -> int:
+        """Record the answers that have arrived (waiting for one when `wait`); returns how many."""
+        batch = []
+        try:
+            if wait:
+                batch.append(answers.get())
+            while len(batch) < BATCH:
+                batch.append(answers.get_nowait())
+        except queue.Empty:
+            pass
+        if not batch:
+            return 0
+        try:
+            outcomes = self.core.payments.record_results([(c.txn, c.attempt_id, r) for c, r in batch])
+        except Exception:  # record them one by one, so one bad answer does not hold back the rest
+            outcomes = []
+            for claim, result in batch:
+                try:
+                    outcomes.append(self.core.payments.record_result(None, claim.txn, claim.attempt_id, result))
+                except Exception as exc:  # the attempt stays processing: reconcile asks the provider later
+                    outcomes.append(exc)
+        for (claim, result), outcome in zip(batch, outcomes):
+            if isinstance(outcome, Exception):
+                count("errors", message=f"plan {claim.plan_id}, order {claim.txn}: {type(outcome).__name__}: "
+                                        f"{_first_line(outcome)}")
+            elif result.status == ChargeStatus.PROCESSED:
+                count("paid" if outcome.order.state == OrderState.SUCCEEDED else "refunded")
+            else:
+                count({ChargeStatus.PENDING: "pending", ChargeStatus.UNDEFINED: "unknown"}.get(result.status,
+                                                                                              "declined"))
+        return len(batch)
+
+
+def _charge_loop(charges: queue.SimpleQueue, answers: queue.SimpleQueue) -> None:
+    """A worker: charge claims until told to stop. Provider calls only — no database here."""
+    while True:
+        claim = charges.get()
+        if claim is None:
+            return
+        try:
+            result = claim.method.charge_saved(claim.request)
+            if not isinstance(result, ChargeResult):
+                raise TypeError(f"charge_saved answered {type(result).__name__}, not a ChargeResult")
+        except Exception as exc:  # transport error or crash: the outcome is unknown (M3)
+            result = ChargeResult(ChargeStatus.UNDEFINED, message=f"{type(exc).__name__}: {_first_line(exc)}")
+        answers.put((claim, result))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else "")[:200]

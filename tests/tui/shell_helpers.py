@@ -1,0 +1,27 @@
+"""Small helpers for the shell's Pilot tests (login, home, panes): wait for thread workers
+instead of sleeping, so the tests are deterministic."""
+from __future__ import annotations
+
+from smartpay.core import demo
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let every worker finish and the messages it posted be handled."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def log_in(pilot, login: str, password: str = demo.DEMO_PASSWORD) -> None:
+    screen = pilot.app.screen
+    screen.query_one("#login-name").value = login
+    screen.query_one("#login-password").value = password
+    await pilot.click("#login-button")
+    await settle(pilot)
+
+
+async def open_section(pilot, key: str):
+    """Open a section of the left column and wait for its pane to load; returns the pane."""
+    pane = pilot.app.screen.show_section(key)
+    await settle(pilot)
+    return pane

@@ -1,0 +1,82 @@
+"""End to end through the real `smartpay` command in a terminal (tmux, 80×24): log in, open
+Credit Logs, assign credits to an installer, confirm, and read the new balance off the screen.
+Waits poll the captured screen, so a slow machine only makes the test slower, never flaky."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from smartpay.core import demo
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed: the end-to-end "
+                                                                     "terminal test drives the app inside tmux")
+SMARTPAY = str(Path(sys.executable).with_name("smartpay"))
+FAKE_NOW = "2025-09-10T14:00:00"
+
+
+class Terminal:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
+
+    def wait_for(self, *texts: str, timeout: float = 60.0) -> str:
+        """The screen once every one of `texts` is on it (a label may be painted before a table)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if all(text in screen for text in texts):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{texts!r} did not all appear within {timeout:.0f}s; the screen shows:\n{screen}")
+            time.sleep(0.2)
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    db = f"sqlite:///{tmp_path / 'desk.db'}"
+    env = {**os.environ, "SMARTPAY_FAKE_NOW": FAKE_NOW, "SMARTPAY_TEST_CHEAP_HASHES": "1"}
+    seeded = subprocess.run([SMARTPAY, "--db", db, "demo"], env=env, capture_output=True, text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    name = f"smartpay-e2e-{uuid.uuid4().hex[:8]}"
+    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "SMARTPAY_TEST_CHEAP_HASHES=1", "TERM=xterm-256color",
+                        SMARTPAY, "--db", db, "--as", "aktest"])
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True,
+                   env=env, cwd=tmp_path)
+    try:
+        yield Terminal(name)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def test_r11_assign_credits_end_to_end_in_a_real_terminal(terminal):
+    terminal.wait_for("Password")
+    terminal.keys(demo.DEMO_PASSWORD, literal=True)
+    terminal.keys("Enter")
+    terminal.wait_for("Credit Logs")  # the left column
+    terminal.keys("3")                # Credit Logs is the distributor's third section
+    terminal.wait_for("Available Credit: 360")
+    terminal.keys("a")
+    terminal.wait_for("Assign Credits")
+    terminal.keys("250", literal=True)
+    terminal.keys("Enter")
+    # Keys typed before the focus has moved would land in the amount box: wait for the user box's hint.
+    terminal.wait_for("Type to search")
+    terminal.keys("inst_credit", literal=True)
+    terminal.keys("Enter")
+    terminal.wait_for("Assign 250 credits to inst_credit?")
+    terminal.keys("y")
+    screen = terminal.wait_for("Available Credit: 110", "Assigned Out", "-250")
+    assert "4 entries" in screen

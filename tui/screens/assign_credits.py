@@ -1,0 +1,192 @@
+"""Assign credits (the guide's "Allocate Credits"): an amount and a user from the distributor's
+downline, checked by the core before the confirmation ("Assign 500 credits to inst_credit?"), then
+written by credits.assign. Refusals appear under the field they name and the form keeps its values.
+
+Returns (login, amount, balance after) through dismiss(), or None when cancelled."""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from smartpay.core.views import AccountView
+
+from ..session import Session
+from ..widgets.confirm_dialog import ConfirmDialog
+from ..widgets.form_field import FormField, field_problem
+
+FIELDS = ("amount", "user")
+# What the focused box expects, on one line under the list (operators at 80×24 see no tooltips).
+HINTS = {
+    "assign-amount": "Whole credits, up to your balance · Enter: next",
+    "assign-user": "Type to search · ↓ pick from list · Enter submits",
+    "assign-users": "Enter picks the highlighted user",
+}
+
+
+class AssignCreditsModal(ModalScreen[tuple[str, int, int] | None]):
+    CSS_PATH = "assign_credits.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Submit", id="assign.submit", tooltip="Check and confirm the assignment"),
+        Binding("escape", "cancel", "Cancel", id="assign.cancel", tooltip="Close without assigning"),
+        Binding("down", "to_list", "Users", show=False, id="assign.users",
+                tooltip="Move from the user box to the list of your downline"),
+    ]
+
+    def __init__(self, session: Session, balance: int | None = None) -> None:
+        super().__init__(id="assign-credits")
+        self.session = session
+        self.balance = balance
+        self.downline: list[AccountView] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="assign-box"):
+            yield Label("Assign Credits", id="assign-title")
+            yield Static(self._available_text(), id="assign-available")
+            yield FormField("Amount", input_id="assign-amount", placeholder="credits to assign", label_width=8,
+                            id="field-amount")
+            yield FormField("User", input_id="assign-user", placeholder="login from your downline (type to search)",
+                            label_width=8, id="field-user")
+            yield OptionList(id="assign-users")
+            yield Static(HINTS["assign-amount"], id="assign-hint", classes="muted")
+            yield Static("", id="assign-message", classes="form-error")
+            with Horizontal(id="assign-buttons"):
+                yield Button("Submit", variant="primary", id="assign-submit")
+                yield Button("Cancel", id="assign-cancel")
+        yield Footer()
+
+    def _available_text(self) -> str:
+        return f"Available Credit: [b]{self.balance:,}[/b]" if self.balance is not None else "Available Credit: …"
+
+    def on_descendant_focus(self, event) -> None:
+        hint = HINTS.get(getattr(event.widget, "id", None) or "")
+        if hint:
+            self.query_one("#assign-hint", Static).update(hint)
+
+    def on_mount(self) -> None:
+        self.query_one("#assign-amount", Input).focus()
+        self.query_one("#assign-users", OptionList).loading = True
+        self._load_downline()
+
+    @work(thread=True, exclusive=True, group="assign-downline")
+    def _load_downline(self) -> None:
+        from smartpay.core.errors import SmartpayError
+        core, actor = self.session.core, self.session.actor
+        try:
+            users = core.accounts.users(actor)
+            balance = core.credits.my_balance(actor)
+        except SmartpayError as exc:
+            self.app.call_from_thread(self._show_message, exc.message)
+            return
+        self.app.call_from_thread(self._downline_loaded, users, balance)
+
+    def _downline_loaded(self, users: list[AccountView], balance: int) -> None:
+        self.downline, self.balance = users, balance
+        self.query_one("#assign-available", Static).update(self._available_text())
+        self.query_one("#assign-users", OptionList).loading = False
+        self._fill_users()
+
+    # -- the searchable downline list --------------------------------------------------------
+    @on(Input.Changed, "#assign-user")
+    def _fill_users(self) -> None:
+        needle = self.query_one("#assign-user", Input).value.strip().casefold()
+        matches = [u for u in self.downline
+                   if not needle or needle in u.login.casefold() or needle in u.name.casefold()]
+        users = self.query_one("#assign-users", OptionList)
+        users.clear_options()
+        users.add_options([Option(self._user_line(u), id=u.login) for u in matches])
+
+    @staticmethod
+    def _user_line(user: AccountView, width: int = 44) -> str:
+        # One line per user (the list is short on an 80×24 terminal): login, role, then the name cut to fit.
+        from rich.markup import escape
+        head = f"{user.login} · {user.role.label} · "
+        name = user.name if len(head) + len(user.name) <= width else user.name[:max(0, width - len(head) - 1)] + "…"
+        return f"{escape(user.login)} [dim]· {user.role.label} · {escape(name)}[/dim]"
+
+    @on(OptionList.OptionSelected, "#assign-users")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        user = self.query_one("#assign-user", Input)
+        with user.prevent(Input.Changed):
+            user.value = event.option.id or ""
+        self.query_one("#assign-submit", Button).focus()
+
+    def action_to_list(self) -> None:
+        if self.focused is self.query_one("#assign-user", Input):
+            self.query_one("#assign-users", OptionList).focus()
+        else:
+            self.focus_next()
+
+    @on(Input.Submitted, "#assign-amount")
+    def _amount_entered(self) -> None:
+        self.query_one("#assign-user", Input).focus()
+
+    # -- submit: check → confirm → assign ---------------------------------------------------------
+    @on(Input.Submitted, "#assign-user")
+    @on(Button.Pressed, "#assign-submit")
+    def action_submit(self) -> None:
+        self._clear_errors()
+        self._busy(True)
+        self._check(self.query_one("#assign-amount", Input).value, self.query_one("#assign-user", Input).value)
+
+    @work(thread=True, exclusive=True, group="assign-write")
+    def _check(self, amount: str, user: str) -> None:
+        from smartpay.core.errors import SmartpayError
+        try:
+            login, credits = self.session.core.credits.check_assign(self.session.actor, user, amount)
+        except SmartpayError as exc:
+            self.app.call_from_thread(self._refused, exc)
+            return
+        self.app.call_from_thread(self._confirm, login, credits)
+
+    def _confirm(self, login: str, amount: int) -> None:
+        self._busy(False)
+        after = f"Your available credit will be {self.balance - amount:,}." if self.balance is not None else ""
+        self.app.push_screen(ConfirmDialog(f"Assign {amount:,} credits to {login}?", after, yes="Assign",
+                                           no="Back", title="Assign Credits"),
+                             lambda yes: self._assign(login, amount) if yes else None)
+
+    def _assign(self, login: str, amount: int) -> None:
+        self._busy(True)
+        self._write(login, amount)
+
+    @work(thread=True, exclusive=True, group="assign-write")
+    def _write(self, login: str, amount: int) -> None:
+        from smartpay.core.errors import SmartpayError
+        try:
+            after = self.session.core.credits.assign(self.session.actor, login, amount)
+        except SmartpayError as exc:
+            self.app.call_from_thread(self._refused, exc)
+            return
+        self.app.call_from_thread(self.dismiss, (login, amount, after))
+
+    def _refused(self, error: Exception) -> None:
+        self._busy(False)
+        field, problem = field_problem(error, FIELDS)
+        if field is None:
+            self._show_message(problem)
+            return
+        self.query_one(f"#field-{field}", FormField).set_error(problem)
+        self.query_one(f"#assign-{field}", Input).focus()
+
+    def _clear_errors(self) -> None:
+        for field in self.query(FormField):
+            field.set_error(None)
+        self._show_message("")
+
+    def _show_message(self, text: str) -> None:
+        message = self.query_one("#assign-message", Static)
+        message.update(text)
+        message.display = bool(text)
+
+    def _busy(self, busy: bool) -> None:
+        self.query_one("#assign-submit", Button).disabled = busy
+        self.query_one("#assign-box").set_class(busy, "-busy")
+
+    @on(Button.Pressed, "#assign-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,129 @@
+"""Billing information (R10): Company/Family, ATTN, Address, TEL, Fax — required before paying and
+copied into each order. Every bad field gets its message underneath it, the form keeps what was
+typed, and core.billing.save has the last word. Returns the saved BillingInfoView or None."""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from smartpay.core.views import BillingInfoView
+
+from ..session import Session
+from ..widgets.form_field import FormField, field_problem
+
+# (field name as the core names it, input id, placeholder)
+FIELDS = (
+    ("Company/Family", "billing-company", "company or family name"),
+    ("ATTN", "billing-attn", "contact person"),
+    ("Address", "billing-address", "street, city, country"),
+    ("TEL", "billing-tel", "e.g. +65 6123 4567"),
+    ("Fax", "billing-fax", "optional"),
+)
+
+
+class BillingInfoModal(ModalScreen[BillingInfoView | None]):
+    CSS_PATH = "billing_info.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="billing.save", tooltip="Check and save the billing information"),
+        Binding("escape", "cancel", "Cancel", id="billing.cancel", tooltip="Close without saving"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(id="billing-info")
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="billing-box"):
+            yield Label("Billing Information", id="billing-title")
+            yield Static("Required before paying; each order keeps a copy.", classes="muted", id="billing-hint")
+            for name, input_id, placeholder in FIELDS:
+                yield FormField(name, input_id=input_id, placeholder=placeholder, label_width=16,
+                                id=f"field-{input_id}", max_length=256 if name == "Address" else 128)
+            yield Static("", id="billing-message", classes="form-error")
+            with Horizontal(id="billing-buttons"):
+                yield Button("Save", variant="primary", id="billing-save")
+                yield Button("Cancel", id="billing-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#billing-box").loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, group="billing-load")
+    def _load(self) -> None:
+        from smartpay.core.errors import SmartpayError
+        try:
+            info = self.session.core.billing.get(self.session.actor)
+        except SmartpayError as exc:
+            self.app.call_from_thread(self._show_message, exc.message)
+            return
+        self.app.call_from_thread(self._fill, info)
+
+    def _fill(self, info: BillingInfoView | None) -> None:
+        if info is not None:
+            for value, (_, input_id, _) in zip((info.company, info.attn, info.address, info.tel, info.fax), FIELDS):
+                self.query_one(f"#{input_id}", Input).value = value
+        self.query_one("#billing-box").loading = False
+        self.query_one(f"#{FIELDS[0][1]}", Input).focus()
+
+    def values(self) -> list[str]:
+        return [self.query_one(f"#{input_id}", Input).value for _, input_id, _ in FIELDS]
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        ids = [input_id for _, input_id, _ in FIELDS]
+        if event.input.id == ids[-1]:
+            self.action_save()
+        elif event.input.id in ids:
+            self.query_one(f"#{ids[ids.index(event.input.id) + 1]}", Input).focus()
+
+    @on(Button.Pressed, "#billing-save")
+    def action_save(self) -> None:
+        self._show_message("")
+        self.query_one("#billing-save", Button).disabled = True
+        self._save(*self.values())
+
+    @work(thread=True, exclusive=True, group="billing-save")
+    def _save(self, *values: str) -> None:
+        from smartpay.core.errors import SmartpayError
+        billing = self.session.core.billing
+        problems = billing.problems(*values)
+        if problems:
+            self.app.call_from_thread(self._mark, problems)
+            return
+        try:
+            info = billing.save(self.session.actor, *values)
+        except SmartpayError as exc:
+            field, problem = field_problem(exc, [name for name, _, _ in FIELDS])
+            self.app.call_from_thread(self._mark, {field: problem} if field else {}, None if field else problem)
+            return
+        self.app.call_from_thread(self._saved, info)
+
+    def _mark(self, problems: dict[str, str], message: str | None = None) -> None:
+        self.query_one("#billing-save", Button).disabled = False
+        first = None
+        for name, input_id, _ in FIELDS:
+            self.query_one(f"#field-{input_id}", FormField).set_error(problems.get(name))
+            if first is None and name in problems:
+                first = input_id
+        if message:
+            self._show_message(message)
+        if first:
+            self.query_one(f"#{first}", Input).focus()
+
+    def _saved(self, info: BillingInfoView) -> None:
+        self.app.notify("Billing information saved.", title="Billing Information")
+        self.dismiss(info)
+
+    def _show_message(self, text: str) -> None:
+        message = self.query_one("#billing-message", Static)
+        message.update(text)
+        message.display = bool(text)
+
+    @on(Button.Pressed, "#billing-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

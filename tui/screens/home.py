@@ -1,0 +1,158 @@
+"""The shell after login: SmartPlus's left column of sections, a top bar with the account name
+(top right) and its menu, and the current section's pane.
+
+Panes are imported and mounted on first visit (importlib, see sections.py) and then kept, so
+switching back is instant and start-up loads none of them. A pane module that is missing or
+fails to import shows a clear "not available" pane instead of breaking the desk."""
+from __future__ import annotations
+
+import importlib
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, ContentSwitcher, Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..sections import Section, sections_for
+from ..session import Session
+
+
+class UnavailablePane(Static):
+    """Stands in for a section whose pane cannot be loaded."""
+
+    def __init__(self, section: Section, reason: str, *, id: str | None = None) -> None:
+        super().__init__(f"[b]{section.title}[/b] is not available in this build.\n\n{reason}",
+                         id=id, classes="unavailable")
+
+
+def load_pane_class(section: Section) -> type[Widget]:
+    """The section's pane class; raises ImportError/AttributeError when it cannot be loaded."""
+    module = importlib.import_module(section.module)
+    return getattr(module, section.pane)
+
+
+class HomeScreen(Screen):
+    CSS_PATH = "home.tcss"
+    BINDINGS = [
+        Binding("ctrl+o", "account_menu", "Account", id="home.account",
+                tooltip="Credit Logs, Billing information, Log out"),
+        Binding("escape", "focus_nav", "Sections", id="home.sections", tooltip="Back to the left column"),
+        *[Binding(str(n), f"open_nth({n - 1})", f"Section {n}", show=False, id=f"home.section{n}",
+                  tooltip=f"Open the section number {n} of the left column") for n in range(1, 7)],
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(id="home-screen")
+        self.session = session
+        self.sections = sections_for(session.actor.role)
+        self.current: str | None = None
+
+    def compose(self) -> ComposeResult:
+        actor = self.session.actor
+        with Horizontal(id="topbar"):
+            yield Label("smartpay", id="brand")
+            yield Label(actor.role.label, id="role")
+            yield Button(f"{actor.name} ▾", id="account", compact=True,
+                         tooltip="Account menu (ctrl+o)")
+        with Horizontal(id="body"):
+            with Vertical(id="nav-column"):
+                yield OptionList(*[Option(s.title, id=s.key) for s in self.sections], id="nav")
+            yield ContentSwitcher(id="content")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.sections:
+            self.show_section(self.sections[0].key)
+        self.query_one("#nav", OptionList).focus()
+
+    # -- sections ------------------------------------------------------------------------
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+    def show_section(self, key: str) -> Widget | None:
+        """Open a section (mounting its pane on first visit); returns the pane, or None when the
+        role has no such section."""
+        section = self.section(key)
+        if section is None:
+            return None
+        switcher = self.query_one("#content", ContentSwitcher)
+        pane_id = f"pane-{key}"
+        existing = switcher.query(f"#{pane_id}")
+        if existing:
+            pane = existing.first()
+        else:
+            try:
+                pane = load_pane_class(section)(self.session, id=pane_id)
+            except Exception as exc:  # a missing or broken pane module must not break the shell
+                pane = UnavailablePane(section, f"{type(exc).__name__}: {exc}", id=pane_id)
+            switcher.mount(pane)
+        switcher.current = pane_id
+        self.current = key
+        nav = self.query_one("#nav", OptionList)
+        index = self.sections.index(section)
+        if nav.highlighted != index:
+            nav.highlighted = index
+        self.sub_title = section.title
+        return pane
+
+    def run_pane_action(self, key: str, action: str) -> None:
+        """Open a section and run `action_<action>` on its pane (command palette entries)."""
+        pane = self.show_section(key)
+        if pane is None:
+            return
+        method = getattr(pane, f"action_{action}", None)
+        if method is not None:
+            self.call_after_refresh(method)
+
+    @on(OptionList.OptionSelected, "#nav")
+    def _nav_selected(self, event: OptionList.OptionSelected) -> None:
+        self.show_section(event.option.id)
+        self.call_after_refresh(self._focus_pane)
+
+    @on(OptionList.OptionHighlighted, "#nav")
+    def _nav_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id != self.current:
+            self.show_section(event.option.id)
+
+    def _focus_pane(self) -> None:
+        if self.current:
+            pane = self.query_one(f"#pane-{self.current}")
+            # The pane's list first (arrows and Enter work at once), else its first control.
+            tables = [w for w in pane.query("DataTable, VirtualTable") if w.focusable]
+            focusable = tables or [w for w in pane.query("*") if w.focusable]
+            if focusable:
+                focusable[0].focus()
+
+    def action_open_nth(self, index: int) -> None:
+        if 0 <= index < len(self.sections):
+            self.show_section(self.sections[index].key)
+            self.call_after_refresh(self._focus_pane)
+
+    def action_focus_nav(self) -> None:
+        self.query_one("#nav", OptionList).focus()
+
+    # -- the account menu (top right) ----------------------------------------------------
+    @on(Button.Pressed, "#account")
+    def action_account_menu(self) -> None:
+        from .account_menu import AccountMenu
+        self.app.push_screen(AccountMenu(self.session), self._account_choice)
+
+    def _account_choice(self, choice: str | None) -> None:
+        if choice == "credit_logs":
+            self.show_section("credit_logs")
+        elif choice == "billing":
+            self.open_billing_info()
+        elif choice == "logout":
+            self.app.log_out()
+
+    def open_billing_info(self) -> None:
+        try:
+            from .billing_info import BillingInfoModal
+        except Exception as exc:
+            self.notify(f"Billing information is not available: {exc}", severity="warning")
+            return
+        self.app.push_screen(BillingInfoModal(self.session))

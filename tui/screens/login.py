@@ -1,0 +1,83 @@
+"""Login ("Log in with your account"). The password check (argon2, deliberately slow) runs in a
+thread worker; a refusal shows the core's own message — wrong password or lock-out — and keeps
+what was typed so the operator only fixes the wrong part."""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+
+class LoginScreen(Screen):
+    CSS_PATH = "login.tcss"
+    BINDINGS = [
+        Binding("enter", "log_in", "Log in", id="login.submit", tooltip="Check the login and password",
+                show=True),
+    ]
+
+    def __init__(self, login: str | None = None) -> None:
+        super().__init__(id="login-screen")
+        self.prefill = login or ""
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            with Vertical(id="login-box"):
+                yield Static("smartpay", id="login-brand")
+                yield Label("Log in with your account", id="login-title")
+                yield Label("Login", classes="field-label")
+                yield Input(self.prefill, placeholder="Login", id="login-name")
+                yield Label("Password", classes="field-label")
+                yield Input(placeholder="Password", password=True, id="login-password")
+                yield Static("", id="login-message")
+                yield Button("Log in", variant="primary", id="login-button")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        target = "#login-password" if self.prefill else "#login-name"
+        self.query_one(target, Input).focus()
+        self.app.login_ready()
+
+    @on(Input.Submitted, "#login-name")
+    def _next_field(self) -> None:
+        self.query_one("#login-password", Input).focus()
+
+    @on(Input.Submitted, "#login-password")
+    @on(Button.Pressed, "#login-button")
+    def action_log_in(self) -> None:
+        login = self.query_one("#login-name", Input).value.strip()
+        password = self.query_one("#login-password", Input).value
+        message = self.query_one("#login-message", Static)
+        if not login:
+            self._refuse("Login: enter your login")
+            self.query_one("#login-name", Input).focus()
+            return
+        message.update("Checking…")
+        message.set_classes("busy")
+        self.query_one("#login-button", Button).disabled = True
+        self._check(login, password)
+
+    @work(thread=True, exclusive=True, group="login")
+    def _check(self, login: str, password: str) -> None:
+        from smartpay.core.errors import SmartpayError
+        from ..session import Session
+        try:
+            core = self.app.core  # opened by the app behind this screen; waits if not yet ready
+        except Exception as exc:  # the database cannot be opened: say so, keep the form
+            self.app.call_from_thread(self._refuse, f"Cannot open the desk: {getattr(exc, 'message', exc)}")
+            return
+        try:
+            actor = core.auth.login(login, password)
+        except SmartpayError as exc:
+            self.app.call_from_thread(self._refuse, exc.message)
+            return
+        self.app.call_from_thread(self.app.logged_in, Session(core, actor))
+
+    def _refuse(self, text: str) -> None:
+        message = self.query_one("#login-message", Static)
+        message.update(text)
+        message.set_classes("error")
+        self.query_one("#login-button", Button).disabled = False
+        self.query_one("#login-password", Input).focus()

@@ -1,0 +1,32 @@
+"""The base of a section pane: it holds the session and reports the core's refusals through the
+app's one handler. Panes load their data in thread workers; this keeps that contract short."""
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from ..session import Session
+from .feedback import CoreFailed
+
+
+class SectionPane(Widget):
+    """`Pane(session, *, id=None)`, as sections.py expects."""
+
+    DEFAULT_CSS = """
+    SectionPane { height: 100%; layout: vertical; }
+    """
+
+    def __init__(self, session: Session, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.session = session
+
+    @property
+    def core(self):
+        return self.session.core
+
+    @property
+    def actor(self):
+        return self.session.actor
+
+    def report(self, error: Exception, title: str = "") -> None:
+        """Show a core refusal (safe from a thread worker: post_message is thread-safe)."""
+        self.post_message(CoreFailed(error, title))
