@@ -1,42 +1,20 @@
 """Opening one of the desk's sections (Credit Logs, Orders) or the Billing information modal in a
-test: in the real app (SmartpayApp, logged in on the role's home), or — while the shell is not
-importable — in a bare App holding only the pane. Also builds a big ledger for the 10,000-row
-checks: CreditEntry rows inserted in bulk with consistent balances (seeding them one by one
-through credits.add_offline would take minutes, and the screen only reads them)."""
+test, in the real app (SmartpayApp, logged in on the role's home), and waiting for it to settle
+by polling, never by fixed sleeps. Also builds a big ledger for the 10,000-row checks: CreditEntry
+rows inserted in bulk with consistent balances (seeding them one by one through
+credits.add_offline would take minutes, and the screen only reads them)."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import time
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Input
-
-
-def real_app_class():
-    try:
-        return importlib.import_module("smartpay.tui.app").SmartpayApp
-    except ImportError:
-        return None
-
-
-class PaneHarness(App):
-    """A bare app around one pane, for when the real shell is missing."""
-
-    def __init__(self, session, pane_class) -> None:
-        super().__init__()
-        self.session, self.pane_class = session, pane_class
-
-    def compose(self) -> ComposeResult:
-        yield self.pane_class(self.session, id="pane")
-        yield Footer()
+from textual.widgets import Input
 
 
 def desk_app(session):
-    app_class = real_app_class()
-    if app_class is None:
-        raise RuntimeError("smartpay.tui.app is missing; use PaneHarness")
-    return app_class(session.core, session=session)
+    """The real desk, logged in as the session's operator, on the role's home."""
+    from smartpay.tui.app import SmartpayApp
+    return SmartpayApp(session.core, session=session)
 
 
 async def until(pilot, condition, timeout: float = 30.0, what: str = "the app to settle") -> None:
