@@ -128,10 +128,20 @@ def test_snapshot_palette(snap_compare, session_for):
         # list's order can vary; "open" lists the left column's entries in a fixed order.
         await pilot.press("ctrl+p")
         await pilot.pause()
-        pilot.app.screen.query_one(Input).value = "open"
-        for _ in range(40):
+        search = pilot.app.screen.query_one(Input)
+        search.cursor_blink = False  # a blinking cursor would be caught in either phase
+        search.value = "open"
+        # Wait until the list has its 5 entries and has stopped changing (same prompts, same
+        # highlight) for several polls: providers answer concurrently, slower on a loaded machine.
+        stable, last = 0, None
+        for _ in range(100):
             await pilot.pause(0.05)
-            if pilot.app.screen.query_one(CommandList).option_count == 5:
+            commands = pilot.app.screen.query_one(CommandList)
+            now = (commands.option_count, commands.highlighted,
+                   tuple(str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)))
+            stable = stable + 1 if now == last and now[0] == 5 else 0
+            last = now
+            if stable >= 6:
                 break
         await pilot.pause(0.2)
     assert snap_compare(logged_in(session_for, "aktest"), terminal_size=SMALL, run_before=opening(then=palette))
