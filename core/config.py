@@ -6,8 +6,9 @@ database, never logged and never printed.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,17 @@ DEFAULT_PAYEE_NOTICE = (
 )
 
 
+def masked_db_url(url: str) -> str:
+    """`url` with the password (if any) replaced by ***: fit for reprs, logs and error messages."""
+    return re.sub(r"^([a-z0-9+.-]+://[^:/@]*:)[^@]*@", r"\1***@", url or "", flags=re.IGNORECASE)
+
+
 def default_db_url() -> str:
     data_dir = Path(platformdirs.user_data_dir("smartpay", appauthor=False))
     return f"sqlite:///{data_dir / 'smartpay.db'}"
 
 
-@dataclass
+@dataclass(repr=False)
 class Settings:
     db_url: str = field(default_factory=default_db_url)
     timezone: str = "GMT+8"
@@ -36,13 +42,20 @@ class Settings:
     price_list: str | None = None  # path to a TOML price list; None = the shipped sample
     max_failed_logins: int = 5
     lockout_minutes: int = 15
-    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Plugin tables carry API keys and client secrets: kept out of repr (crash screens show locals).
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     # R7 auto-renew runner: charge a plan when its upcoming expiry is this close; retry a decline
     # after these many hours (one entry per retry; after the last the plan stops); how many
     # provider calls run at once.
     renew_lead_hours: int = 24
     renew_retry_hours: list[int] = field(default_factory=lambda: [24, 72, 120])
     renew_concurrency: int = 8
+
+    def __repr__(self) -> str:
+        # The dataclass repr, with the database password masked and the plugin tables left out.
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown["db_url"] = masked_db_url(self.db_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     @property
     def platform_time(self) -> PlatformTime:

@@ -126,6 +126,11 @@ class Smartpay:
         return PaymentService(self)
 
     @cached_property
+    def payment_status(self):
+        from .services.payment_status import PaymentStatusService
+        return PaymentStatusService(self)
+
+    @cached_property
     def credits(self):
         from .services.credits import CreditService
         return CreditService(self)

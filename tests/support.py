@@ -198,6 +198,8 @@ class FakeCard(PaymentMethod):
         self.raises: set[str] = set()
         self.status_calls: list[tuple[str, str | None]] = []
         self.expire_calls: list[tuple[str, str | None]] = []
+        self.status_requests: list[ChargeRequest | None] = []   # the rebuilt request the core passed (or None)
+        self.expire_requests: list[ChargeRequest | None] = []
         self.saved_requests: list[ChargeRequest] = []
         self.refund_requests: list[RefundRequest] = []
         self._numbers = itertools.count(1)
@@ -220,13 +222,15 @@ class FakeCard(PaymentMethod):
             return ChargeResult(status, amount, provider_ref=ref)
         return ChargeResult(status, provider_ref=ref, message=self.message.format(answer=status))
 
-    def status(self, txn, provider_ref):
+    def status(self, txn, provider_ref, request=None):
         self.status_calls.append((txn, provider_ref))
+        self.status_requests.append(request)
         self._maybe_raise("status")
         return self._answer(self.status_answer, provider_ref or f"fc_found_{txn}")
 
-    def expire(self, txn, provider_ref):
+    def expire(self, txn, provider_ref, request=None):
         self.expire_calls.append((txn, provider_ref))
+        self.expire_requests.append(request)
         self._maybe_raise("expire")
         return self._answer(self.expire_answer, provider_ref)
 

@@ -29,13 +29,23 @@ def plugins(as_json):
 @click.option("--db", "db_url", metavar="URL",
               help="Database to seed (default: demo.db in the user data dir; SMARTPAY_DB is ignored on purpose).")
 @click.option("--reset", is_flag=True, help="Wipe the demo database and seed it afresh.")
+@click.option("--open", "open_app", is_flag=True,
+              help="Open the full-screen desk on a fresh demo database (wiped and seeded), with Stripe and "
+                   "PayPal played by local emulators (what `make demo` runs).")
+@click.option("--as", "as_login", metavar="LOGIN", help="With --open: pre-fill the login screen (e.g. aktest).")
 @json_option
-def demo(db_url, reset, as_json):
+def demo(db_url, reset, open_app, as_login, as_json):
     """Seed a demo database with the seed guide's world and show what it holds (safe to run twice)."""
     from smartpay.core import demo as demo_world
     # Only an explicit --db (here or global) is honoured: a SMARTPAY_DB pointing at a real desk
     # must never receive demo accounts.
     url = db_url or runtime().db_url or demo_world.default_demo_url()
+    if open_app:
+        from smartpay.core import demo_app
+        from .runtime import make_clock
+        settings = runtime().settings(url)
+        demo_app.run(settings, make_clock(settings), login=as_login)
+        return
     core = open_core(schema="upgrade", db_url=url)
     if reset:
         demo_world.reset(core)

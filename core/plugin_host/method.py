@@ -8,6 +8,7 @@ core maps them to its own attempt and order states.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Mapping, Protocol
@@ -154,16 +155,20 @@ class PaymentMethod:
     def charge(self, request: ChargeRequest) -> ChargeResult:
         raise NotImplementedError
 
-    def status(self, txn: str, provider_ref: str | None) -> ChargeResult:
+    def status(self, txn: str, provider_ref: str | None, request: ChargeRequest | None = None) -> ChargeResult:
         """Ask the provider how an earlier PENDING/UNDEFINED charge ended. With no provider_ref
         (the create call's answer was lost), look the charge up by the transaction number.
-        Providers that need a capture after approval (PayPal) capture here, idempotently."""
+        Providers that need a capture after approval (PayPal) capture here, idempotently.
+        `request` (optional; a plugin may leave it out of its signature): the original charge as
+        the core rebuilt it from the attempt row — txn, amount, idempotency key, saved_method for
+        an off-session charge — so any process can replay the create call under the same key."""
         return ChargeResult(ChargeStatus.UNDEFINED, message="this method cannot be polled")
 
-    def expire(self, txn: str, provider_ref: str | None) -> ChargeResult:
-        """The order's window closed: make the hosted page unpayable. CANCELED when stopped;
-        PROCESSED when it turns out the payer paid first (the core then settles, never loses it);
-        UNDEFINED when the provider could not be reached (reconcile tries again)."""
+    def expire(self, txn: str, provider_ref: str | None, request: ChargeRequest | None = None) -> ChargeResult:
+        """The order's window closed: make the hosted page unpayable. CANCELED when stopped —
+        only with evidence that nothing was or can be charged; PROCESSED when it turns out the
+        payer paid first (the core then settles, never loses it); UNDEFINED when the provider
+        could not be reached or cannot tell yet (reconcile tries again). `request`: as for status()."""
         return ChargeResult(ChargeStatus.CANCELED, message="nothing to expire")
 
     def charge_saved(self, request: ChargeRequest) -> ChargeResult:
@@ -174,6 +179,12 @@ class PaymentMethod:
     def refund(self, request: RefundRequest) -> ChargeResult:
         """Give back a settled charge. PROCESSED: refunded; ERROR: refused; UNDEFINED: unknown."""
         return ChargeResult(ChargeStatus.ERROR, message=f"{self.label} cannot refund")
+
+    def refund_status(self, request: RefundRequest, refund_ref: str) -> ChargeResult:
+        """How refund `refund_ref` (the provider_ref an earlier refund() answered) stands now;
+        same statuses as refund(). Default, for methods without a lookup: ask refund() again
+        with the same idempotency key."""
+        return self.refund(request)
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Verify a notification's sender (M5) and reduce it to a WebhookEvent; raise
@@ -187,3 +198,27 @@ class PaymentMethod:
             "currencies": sorted(self.currencies) if self.currencies else None,
             "settles_in_core": self.settles_in_core,
         }
+
+
+def _accepts_request(call) -> bool:
+    try:
+        return "request" in inspect.signature(call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def ask_status(method: PaymentMethod, txn: str, provider_ref: str | None,
+               request: ChargeRequest | None) -> ChargeResult:
+    """`method.status(...)`, passing `request` only to plugins whose status() takes it (older
+    plugins keep the two-argument signature)."""
+    if request is not None and _accepts_request(method.status):
+        return method.status(txn, provider_ref, request=request)
+    return method.status(txn, provider_ref)
+
+
+def ask_expire(method: PaymentMethod, txn: str, provider_ref: str | None,
+               request: ChargeRequest | None) -> ChargeResult:
+    """`method.expire(...)`, passing `request` only to plugins whose expire() takes it."""
+    if request is not None and _accepts_request(method.expire):
+        return method.expire(txn, provider_ref, request=request)
+    return method.expire(txn, provider_ref)

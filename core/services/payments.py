@@ -8,6 +8,7 @@ order lock afterwards; a crash in between leaves the attempt for reconciliation 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -21,6 +22,9 @@ from ..plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibilit
                            PaymentMethod, ProjectFacts)
 from ..views import Actor, OrderView
 from .base import Service
+from .convert import actor_of
+
+log = logging.getLogger("smartpay.payments")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,16 @@ class _CoreTender:
 
     def redeem_coupon(self, code: str, up_to: Money) -> Money:
         return self._service.core.coupons.redeem(self._order.payer_id, code, up_to, self._order.id)
+
+
+class _ReplayTender:
+    """The tender of a rebuilt request: a replayed provider charge never settles in the core."""
+
+    def consume_credits(self, amount: int) -> int:
+        raise NotEligible("credits cannot be taken when a provider charge is asked about again")
+
+    def redeem_coupon(self, code: str, up_to: Money) -> Money:
+        raise NotEligible("coupons cannot be taken when a provider charge is asked about again")
 
 
 class PaymentService(Service):
@@ -299,8 +313,35 @@ class PaymentService(Service):
         try:
             result = method.charge(request)
         except Exception as exc:  # a crash or transport error: the outcome is unknown (M3)
-            result = ChargeResult(ChargeStatus.UNDEFINED, message=f"{type(exc).__name__}: {exc}")
+            # A third-party plugin's exception text may quote a payload or a secret: the attempt
+            # (and the payer's screen) get the type name only; the detail goes to the debug log.
+            log.debug("payment method %s raised while charging order %s", method.key, txn, exc_info=True)
+            result = ChargeResult(ChargeStatus.UNDEFINED,
+                                  message=f"{type(exc).__name__}: the payment provider did not answer clearly; "
+                                          f"the payment is checked again later")
         return self.record_result(actor, txn, attempt_id, result)
+
+    def rebuild_request(self, order: Order, attempt: PaymentAttempt) -> ChargeRequest | None:
+        """The ChargeRequest `attempt` was sent with, rebuilt from the database (txn, amount,
+        idempotency key, the plan's saved method for an auto-renew cycle, the same description),
+        so a plugin in any process can replay the create call under the same key and learn the
+        truth (status/expire `request=`). None when it cannot be rebuilt."""
+        from ..db.models import RenewalCycle, RenewalPlan
+        try:
+            payer = actor_of(Account.get_by_id(order.payer_id))
+            context = self.context_for_order(payer, order)
+            amount = Money(attempt.amount, attempt.unit)
+            cycle = RenewalCycle.get_or_none(RenewalCycle.order == order.id)
+            if cycle is not None:  # as the runner sent it (renewal_runner._open_cycles)
+                plan = RenewalPlan.get_by_id(cycle.plan_id)
+                return ChargeRequest(txn=order.txn, amount=amount, idempotency_key=attempt.idempotency_key,
+                                     context=context, tender=_ReplayTender(), saved_method=plan.saved_method,
+                                     description=f"Auto-renew {Purpose.RENEWAL.label} {order.txn} "
+                                                 f"(cycle {cycle.cycle})")
+            return self._request(order, amount, attempt.idempotency_key, context, _ReplayTender(), ())
+        except Exception:  # a half-deleted row, a payer gone: the plugin answers without it
+            log.debug("could not rebuild the charge request of order %s", order.txn, exc_info=True)
+            return None
 
     def record_result(self, actor: Actor | None, txn: str, attempt_id: int, result: ChargeResult,
                       window_closed: bool = False) -> PaymentOutcome:

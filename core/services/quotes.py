@@ -37,7 +37,10 @@ class Selection:
 
 class QuoteService(Service):
     def quote(self, actor: Actor, purpose: str, selection: Selection, renew_mode: str | None = None,
-              renew_to=None, auto_cycles=None, auto_until=None) -> Quote:
+              renew_to=None, auto_cycles=None, auto_until=None, *, own_plans: tuple[int, ...] | None = None) -> Quote:
+        """Price the selection. An auto-renew quote refuses items another active plan already
+        renews (two plans would charge every cycle twice), except when `own_plans` — the plans
+        the auto-renew runner is charging for these items — is given."""
         purpose_ = validate.choice("purpose", purpose, Purpose)
         if purpose_ == Purpose.CREDIT_PURCHASE:
             raise InvalidInput("purpose", "credit purchases are not quoted per item; use the credit order")
@@ -57,7 +60,27 @@ class QuoteService(Service):
             else:
                 cycles, until = self._check_auto(auto_cycles, auto_until, today)
         visible, rows = self._rows(actor, ptype, selection)
-        return self._price(actor, purpose_, ptype, mode, to_date, cycles, until, visible, rows)
+        quote = self._price(actor, purpose_, ptype, mode, to_date, cycles, until, visible, rows)
+        if mode == RenewMode.AUTO and own_plans is None:
+            self._refuse_items_on_plans(quote)
+        return quote
+
+    def _refuse_items_on_plans(self, quote: Quote) -> None:
+        from ..db.models import RenewalPlan, RenewalPlanItem
+        from .renewals import PlanState
+
+        item_ids = [line.item_id for line in quote.lines if line.item_id]
+        if not item_ids:
+            return
+        taken = (RenewalPlanItem.select(RenewalPlanItem.item, RenewalPlanItem.plan)
+                 .join(RenewalPlan, on=(RenewalPlanItem.plan == RenewalPlan.id))
+                 .where(RenewalPlanItem.item.in_(item_ids) & (RenewalPlan.state == PlanState.ACTIVE.value))
+                 .order_by(RenewalPlanItem.item).tuples().first())
+        if taken is not None:
+            item_id, plan_id = taken
+            name = next(line.subject_name for line in quote.lines if line.item_id == item_id)
+            raise InvalidInput("items", f"'{name}' is already renewed automatically by auto-renew plan {plan_id}; "
+                                        f"stop that plan first, or renew this item manually")
 
     # -- validation ---------------------------------------------------------------------------
     def _check_renew_to(self, renew_to, today: dt.date) -> dt.date:

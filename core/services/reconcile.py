@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from ..db.models import Order, PaymentAttempt
 from ..domain import AttemptState, OrderState
 from ..plugin_host import ChargeResult, ChargeStatus
+from ..plugin_host.method import ask_expire, ask_status
 from .base import Service
 from .refunds import RefundState
 
@@ -62,7 +63,12 @@ class Reconciler(Service):
             self._settle(attempt, attempt.order, attempt.order.deadline_at < now, summary)
         summary.timed_out += self.core.orders.expire_overdue()
         for refund_id in self.core.refunds.open_ids():
-            state = self.core.refunds.attempt(refund_id)
+            try:
+                state = self.core.refunds.attempt(refund_id)
+            except Exception as exc:  # one refund's database error must not stop the others
+                summary.errors += 1
+                summary.error_messages.append(f"refund {refund_id}: {type(exc).__name__}: {_first_line(exc)}")
+                continue
             if state == RefundState.SUCCEEDED:
                 summary.refunded += 1
             elif state == RefundState.FAILED:
@@ -75,10 +81,13 @@ class Reconciler(Service):
         txn = order.txn
         try:
             method = self.core.plugins.method(attempt.method)
+            # The original request, rebuilt from the attempt row: a plugin whose create answer was
+            # lost (in this process or another) can replay it under the same key and learn the truth.
+            request = self.core.payments.rebuild_request(order, attempt)
             if overdue:
-                result = method.expire(txn, attempt.provider_ref)
+                result = ask_expire(method, txn, attempt.provider_ref, request)
             else:
-                result = method.status(txn, attempt.provider_ref)
+                result = ask_status(method, txn, attempt.provider_ref, request)
         except Exception as exc:  # the provider (or its plugin) failed: report, keep going
             summary.errors += 1
             summary.error_messages.append(f"order {txn} ({attempt.method}): {type(exc).__name__}: "
@@ -88,13 +97,16 @@ class Reconciler(Service):
             summary.errors += 1
             summary.error_messages.append(f"order {txn} ({attempt.method}): the plugin answered {type(result).__name__}")
             return
-        if result.status == ChargeStatus.UNDEFINED or (overdue and result.status == ChargeStatus.PENDING):
-            # Still not known (an overdue PENDING means the provider could not stop the page): next run.
-            if result.status == ChargeStatus.UNDEFINED:
-                self.core.payments.record_result(None, txn, attempt.id, result)
+        try:
+            outcome = self._record(attempt, txn, result, overdue)
+        except Exception as exc:  # a database error on one attempt must not abort the whole run
+            summary.errors += 1
+            summary.error_messages.append(f"order {txn} ({attempt.method}): recording the answer failed: "
+                                          f"{type(exc).__name__}: {_first_line(exc)}")
+            return
+        if outcome is None:
             summary.unknown += 1
             return
-        outcome = self.core.payments.record_result(None, txn, attempt.id, result, window_closed=overdue)
         state = outcome.order.state
         if result.status == ChargeStatus.PROCESSED:
             if state == OrderState.SUCCEEDED:
@@ -107,6 +119,16 @@ class Reconciler(Service):
             summary.timed_out += 1
         else:
             summary.failed += 1
+
+
+    def _record(self, attempt: PaymentAttempt, txn: str, result: ChargeResult, overdue: bool):
+        """Record one answer; None when the outcome is still not known."""
+        if result.status == ChargeStatus.UNDEFINED or (overdue and result.status == ChargeStatus.PENDING):
+            # Still not known (an overdue PENDING means the provider could not stop the page): next run.
+            if result.status == ChargeStatus.UNDEFINED:
+                self.core.payments.record_result(None, txn, attempt.id, result)
+            return None
+        return self.core.payments.record_result(None, txn, attempt.id, result, window_closed=overdue)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from ..db.models import Order, PaymentAttempt, Refund
 from ..domain import AttemptState
 from ..money import Money
 from ..plugin_host import ChargeResult, ChargeStatus, RefundRequest
+from ..plugin_host.method import ask_status
 from .base import Service
 from .notifications import NotificationKind
 
@@ -29,17 +30,18 @@ OPEN_REFUNDS = (RefundState.REQUESTED.value, RefundState.UNKNOWN.value)
 
 
 class RefundService(Service):
-    def request(self, order: Order, attempt: PaymentAttempt, reason: str) -> int:
-        """Record that `attempt` must be refunded (inside the caller's transaction); once per attempt."""
+    def request(self, order: Order, attempt: PaymentAttempt, reason: str, amount: Money | None = None) -> int:
+        """Record that `attempt` must be refunded (inside the caller's transaction); once per attempt.
+        `amount`: what the provider reported taken, when it differs from what the attempt asked."""
         existing = Refund.get_or_none(Refund.attempt == attempt.id)
         if existing is not None:
             return existing.id
         number = attempt.idempotency_key.rsplit("-", 1)[-1]
         now = self.now()
+        amount = amount if amount is not None else Money(attempt.amount, attempt.unit)
         refund = Refund.create(attempt=attempt.id, idempotency_key=f"{order.txn}-refund-{number}",
-                               amount=attempt.amount, unit=attempt.unit, state=RefundState.REQUESTED.value,
+                               amount=amount.amount, unit=amount.currency, state=RefundState.REQUESTED.value,
                                reason=reason, created_at=now, updated_at=now)
-        amount = Money(attempt.amount, attempt.unit)
         self.core.notifications.notify(order.payer_id, NotificationKind.PAYMENT_REFUNDED,
                                        f"Order {order.txn} was paid ({amount}) after {reason}; nothing was "
                                        f"applied and the payment is being refunded", order_id=order.id)
@@ -57,13 +59,21 @@ class RefundService(Service):
             method = self.core.plugins.method(attempt.method)
             provider_ref = attempt.provider_ref
             if not provider_ref:  # the charge's answer never named it: look the charge up by txn
-                provider_ref = method.status(txn, None).provider_ref
+                order = Order.get_by_id(attempt.order_id)
+                found = ask_status(method, txn, None, self.core.payments.rebuild_request(order, attempt))
+                provider_ref = found.provider_ref
             if not provider_ref:
                 result = ChargeResult(ChargeStatus.UNDEFINED, message="the provider has not named the charge yet")
             else:
-                result = method.refund(RefundRequest(txn=txn, provider_ref=provider_ref,
-                                                     amount=Money(refund.amount, refund.unit),
-                                                     idempotency_key=refund.idempotency_key, reason=refund.reason))
+                request = RefundRequest(txn=txn, provider_ref=provider_ref, amount=Money(refund.amount, refund.unit),
+                                        idempotency_key=refund.idempotency_key, reason=refund.reason)
+                if refund.provider_ref:
+                    # The provider accepted it before (pending): look that refund up rather than
+                    # post it again — a re-post replays the first answer forever (PayPal), or,
+                    # once the key has expired, asks for a second refund (Stripe).
+                    result = method.refund_status(request, refund.provider_ref)
+                else:
+                    result = method.refund(request)
         except Exception as exc:  # transport error or crash: the refund's outcome is unknown
             result = ChargeResult(ChargeStatus.UNDEFINED, message=f"{type(exc).__name__}: {_first_line(exc)}")
         return self.record(refund_id, result)
@@ -90,6 +100,7 @@ class RefundService(Service):
             else:
                 state = RefundState.UNKNOWN
             refund.state = state.value
+            # The refund's own id at the provider (refund() answers it as provider_ref), for refund_status().
             refund.provider_ref = result.provider_ref or refund.provider_ref
             refund.detail = json.dumps({"message": result.message, **result.detail}, default=str)
             refund.updated_at = self.now()

@@ -2,17 +2,20 @@
 
 One run, for the due plan ids:
 
-1. **Claim** (this thread, batches of BATCH plans, one short transaction each): lock the plans —
-   `FOR UPDATE SKIP LOCKED` on PostgreSQL, so a plan another runner holds is skipped; SQLite's
+1. **Claim** (this thread; batches of two plans per worker, at most BATCH, one short
+   transaction each): lock the plans — `FOR UPDATE SKIP LOCKED` on PostgreSQL, so a plan another runner holds is skipped; SQLite's
    BEGIN IMMEDIATE serialises writers — check again that each is due, quote one 30-day cycle as
    the payer (R1 and the method's eligibility still apply; a plan that can no longer be charged
    stops with the reason), and create each cycle's order, attempt and `renewal_cycle` row. That
    row is UNIQUE per (plan, cycle, try): two runners can never both create it. If a batch meets
    that constraint, its plans are claimed again one by one, so only the contested one is skipped.
+   Batches are claimed lazily — the next one only when fewer charges than workers are in
+   flight — because a claim starts its order's 15-minute window.
 2. **Charge** (`renew_concurrency` worker threads): `method.charge_saved(ChargeRequest(...,
-   saved_method=…, idempotency_key="<txn>-01"))`, outside any transaction. Workers only talk to
-   the provider; they never touch the database, so they need no connection of their own. A
-   provider that raises leaves the attempt `unknown` for reconcile (M3).
+   saved_method=…, idempotency_key="<txn>-01"))`, outside any transaction; a claim whose window
+   passed while it waited is not sent (answered CANCELED with `not_sent`: not a decline).
+   Workers only talk to the provider; they never touch the database, so they need no connection
+   of their own. A provider that raises leaves the attempt `unknown` for reconcile (M3).
 3. **Record** (this thread, in batches as answers arrive): `PaymentService.record_results`, the
    same path as every payment, which calls back the plans (paid → next cycle; declined → retry
    schedule or stop; unknown → the plan waits for reconcile).
@@ -51,6 +54,7 @@ class _Claim:
     attempt_id: int
     method: PaymentMethod
     request: ChargeRequest
+    deadline: dt.datetime          # the cycle order's payment window: not sent after it
 
 
 class _NoTender:
@@ -85,10 +89,17 @@ class RenewalRunner:
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smartpay-renew") as pool:
             for _ in range(workers):
-                pool.submit(_charge_loop, charges, answers)
+                pool.submit(_charge_loop, charges, answers, self.service.now)
             try:
-                for start in range(0, len(plan_ids), BATCH):
-                    chunk = plan_ids[start:start + BATCH]
+                step = min(BATCH, 2 * workers)   # a claim's charges are all sent within a few provider calls
+                for start in range(0, len(plan_ids), step):
+                    chunk = plan_ids[start:start + step]
+                    # Claim lazily: a claim opens its order's payment window, so claim the next
+                    # batch only once the workers have (nearly) caught up. Claiming every due plan
+                    # up front would let queued charges outlive their window: reconcile would
+                    # expire them while the worker still sends them.
+                    while in_flight >= workers:
+                        in_flight -= self._record(answers, count, wait=True)
                     try:
                         claims, outcomes = self._claim(chunk)
                     except Exception as exc:  # nothing of this batch was written; the next run retries it
@@ -175,7 +186,8 @@ class RenewalRunner:
         all_items = tuple(sorted({i for plan in group for i in items[plan.id]}))
         try:
             quote = self.core.quotes.quote(payer, "renewal", Selection(project_type, item_ids=all_items),
-                                           renew_mode="auto", auto_cycles=1)
+                                           renew_mode="auto", auto_cycles=1,
+                                           own_plans=tuple(plan.id for plan in group))
         except SmartpayError as exc:
             if len(group) > 1:  # one plan's items may be the cause: quote each plan on its own
                 parts = [self._price(payer_id, project_type, method_key, [plan], items) for plan in group]
@@ -247,11 +259,12 @@ class RenewalRunner:
             for (_, _, _, total, method, _), order in charged]).execute()
         attempt_ids = dict(PaymentAttempt.select(PaymentAttempt.order, PaymentAttempt.id)
                            .where(PaymentAttempt.order.in_([order.id for _, order in charged])).tuples())
-        return [_Claim(plan.id, order.txn, attempt_ids[order.id], method,
+        return [_Claim(plan.id, order.txn, attempt_ids[order.id], method, request=
                        ChargeRequest(txn=order.txn, amount=total, idempotency_key=f"{order.txn}-01", context=context,
                                      tender=_NoTender(), saved_method=plan.saved_method,
                                      description=f"Auto-renew {Purpose.RENEWAL.label} {order.txn} "
-                                                 f"(cycle {plan.cycles_done + 1})"))
+                                                 f"(cycle {plan.cycles_done + 1})"),
+                       deadline=order.deadline_at)
                 for (plan, _, _, total, method, context), order in charged]
 
     # -- 3. record --------------------------------------------------------------------------------
@@ -282,18 +295,28 @@ class RenewalRunner:
                                         f"{_first_line(outcome)}")
             elif result.status == ChargeStatus.PROCESSED:
                 count("paid" if outcome.order.state == OrderState.SUCCEEDED else "refunded")
+            elif result.detail.get("not_sent"):
+                count("skipped", message=f"plan {claim.plan_id}, order {claim.txn}: {result.message}")
             else:
                 count({ChargeStatus.PENDING: "pending", ChargeStatus.UNDEFINED: "unknown"}.get(result.status,
                                                                                               "declined"))
         return len(batch)
 
 
-def _charge_loop(charges: queue.SimpleQueue, answers: queue.SimpleQueue) -> None:
-    """A worker: charge claims until told to stop. Provider calls only — no database here."""
+def _charge_loop(charges: queue.SimpleQueue, answers: queue.SimpleQueue, now: Callable[[], dt.datetime]) -> None:
+    """A worker: charge claims until told to stop. Provider calls only — no database here. A
+    claim whose window passed while it waited is not sent: reconcile may already have expired
+    its order, and a charge sent now would be discarded (and charged again on the next run).
+    It is answered CANCELED with `not_sent`, which recording does not count as a decline."""
     while True:
         claim = charges.get()
         if claim is None:
             return
+        if now() >= claim.deadline:
+            answers.put((claim, ChargeResult(ChargeStatus.CANCELED, detail={"not_sent": True},
+                                             message="the payment window passed before the charge was sent; "
+                                                     "the plan is charged on the next run")))
+            continue
         try:
             result = claim.method.charge_saved(claim.request)
             if not isinstance(result, ChargeResult):

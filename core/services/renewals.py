@@ -119,13 +119,24 @@ class RenewalService(Service):
             return
         if RenewalPlan.select().where(RenewalPlan.source_order == order.id).exists():
             return
+        item_ids = [line.item_id for line in OrderItem.select(OrderItem.item).where(OrderItem.order == order.id)
+                    if line.item_id]
+        other = (RenewalPlan.select(RenewalPlan.id).join(RenewalPlanItem, on=(RenewalPlanItem.plan == RenewalPlan.id))
+                 .where(RenewalPlanItem.item.in_(item_ids or [-1]) & (RenewalPlan.state == PlanState.ACTIVE.value))
+                 .scalar())
+        if other is not None:
+            # Two auto-renew orders for the same items, both paid before either plan existed:
+            # a second plan would charge every cycle twice. The order stays paid; no second plan.
+            self.core.notifications.notify(
+                order.payer_id, NotificationKind.RENEWAL_NOT_SET_UP,
+                f"Order {order.txn} was paid, but its items are already renewed automatically by plan {other}, "
+                f"so no second auto-renew plan was set up", order_id=order.id)
+            return
         now = self.now()
         plan = RenewalPlan.create(payer=order.payer_id, method=attempt.method, saved_method=result.saved_method,
                                   source_order=order.id, project_type=order.project_type,
                                   cycles_limit=order.auto_cycles, until=order.auto_until, cycles_done=1,
                                   state=PlanState.ACTIVE.value, failures=0, created_at=now, updated_at=now)
-        item_ids = [line.item_id for line in OrderItem.select(OrderItem.item).where(OrderItem.order == order.id)
-                    if line.item_id]
         RenewalPlanItem.insert_many([dict(plan=plan.id, item=i) for i in item_ids]).execute()
         if self._end_if_done(plan):
             plan.save()
@@ -233,7 +244,7 @@ class RenewalService(Service):
         try:
             quote = self.core.quotes.quote(payer, "renewal", Selection(plan.project_type,
                                                                        item_ids=self.item_ids(plan.id)),
-                                           renew_mode="auto", auto_cycles=1)
+                                           renew_mode="auto", auto_cycles=1, own_plans=(plan.id,))
             if quote.excluded:
                 reason = quote.excluded[0].excluded_reason or ""
             else:

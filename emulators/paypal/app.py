@@ -55,6 +55,7 @@ _ORDER = re.compile(r"^/v2/checkout/orders/([A-Za-z0-9-]+)$")
 _CAPTURE_ORDER = re.compile(r"^/v2/checkout/orders/([A-Za-z0-9-]+)/capture$")
 _CAPTURE = re.compile(r"^/v2/payments/captures/([A-Za-z0-9-]+)$")
 _REFUND = re.compile(r"^/v2/payments/captures/([A-Za-z0-9-]+)/refund$")
+_REFUND_ID = re.compile(r"^/v2/payments/refunds/([A-Za-z0-9-]+)$")
 
 
 class Request:
@@ -149,6 +150,8 @@ class PayPalApp:
             request_id = r.headers.get("paypal-request-id")
             return self._call(r, "refund_capture", f"refund:{m[1]}", request_id,
                               lambda pending: self.state.refund_capture(m[1], body, pending))
+        if (m := _REFUND_ID.match(r.path)) and r.method == "GET":
+            return self._call(r, "get_refund", None, None, lambda pending: (200, self.state.get_refund(m[1])))
         if (m := _CAPTURE.match(r.path)) and r.method == "GET":
             return self._call(r, "get_capture", None, None, lambda pending: (200, self.state.get_capture(m[1])))
         if r.path == "/v1/notifications/verify-webhook-signature" and r.method == "POST":

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Endpoint names faults are armed for (FaultSwitch.arm(fault, endpoint)).
 ENDPOINTS = ("token", "create_order", "get_order", "capture_order", "vault_charge", "get_capture",
-             "refund_capture", "verify_webhook")
+             "refund_capture", "get_refund", "verify_webhook")
 _ORDER = re.compile(r"^/orders/([A-Za-z0-9]+)(?:/(approve|cancel))?$")
 _CAPTURE = re.compile(r"^/captures/([A-Za-z0-9]+)/(complete|deny)$")
 
@@ -109,6 +109,8 @@ def _dispatch(app: "PayPalApp", method: str, path: str, body: dict, query: dict)
             return {"pending": state.pending_next_captures}
     if (m := _CAPTURE.match(path)) and method == "POST":
         return state.settle_pending_capture(m[1], complete=m[2] == "complete").as_json(state.base_url)
+    if path.startswith("/refunds/") and path.endswith("/complete") and method == "POST":
+        return state.settle_refund(path[len("/refunds/"):-len("/complete")])
     if path == "/vault/decline-next" and method == "POST":
         with state.lock:
             state.decline_next_vault.append(str(body.get("issue") or "INSTRUMENT_DECLINED"))
@@ -179,6 +181,10 @@ class PayPalEmulatorClient:
 
     def settle_capture(self, capture_id: str, complete: bool = True) -> None:
         self._call("POST", f"/captures/{capture_id}/{'complete' if complete else 'deny'}", {})
+
+    def complete_refund(self, refund_id: str) -> dict:
+        """A PENDING refund completes at PayPal (what happens later, by itself, for real)."""
+        return self._call("POST", f"/refunds/{refund_id}/complete", {})
 
     def decline_next_vault_charge(self, issue: str = "INSTRUMENT_DECLINED") -> None:
         self._call("POST", "/vault/decline-next", {"issue": issue})

@@ -111,6 +111,10 @@ class PayPalEmulator:
         """A PENDING capture clears (complete=True) or is denied."""
         self.app.state.settle_pending_capture(capture_id, complete)
 
+    def complete_refund(self, refund_id: str) -> dict:
+        """A PENDING refund completes at PayPal (what happens later, by itself, for real)."""
+        return self.app.state.settle_refund(refund_id)
+
     # -- reading -------------------------------------------------------------------------------------
     def captures_for(self, txn: str) -> int:
         """Successful captures whose custom_id is `txn` — "charged at most once" means ≤ 1."""

@@ -352,6 +352,24 @@ class PayPalState:
         self.on_event("PAYMENT.CAPTURE.REFUNDED", {**resource, "custom_id": capture.custom_id})
         return 201, resource
 
+    def get_refund(self, refund_id: str) -> dict:
+        """GET /v2/payments/refunds/{id}: the refund as it stands now (a replayed refund POST
+        keeps answering what it first answered)."""
+        with self.lock:
+            refund = self.refunds.get(refund_id)
+            if refund is None:
+                raise not_found(f"refund {refund_id}")
+            return {k: copy.deepcopy(v) for k, v in refund.items() if k != "capture_id"}
+
+    def settle_refund(self, refund_id: str) -> dict:
+        """Control: a PENDING refund completes (PayPal's side, later)."""
+        with self.lock:
+            refund = self.refunds.get(refund_id)
+            if refund is None:
+                raise not_found(f"refund {refund_id}")
+            refund["status"] = "COMPLETED"
+        return self.get_refund(refund_id)
+
     # -- reading ------------------------------------------------------------------------------------
     def captures_for(self, txn: str) -> int:
         """Successful captures whose custom_id is `txn` (COMPLETED, PENDING or later refunded):

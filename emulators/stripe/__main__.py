@@ -23,12 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-hold", type=float, default=30.0,
                         help="seconds a `timeout` fault holds the answer before dropping it")
     parser.add_argument("--slow", type=float, default=0.5, help="seconds a `slow` answer is late")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds every request waits before it is handled (benchmarks)")
     args = parser.parse_args(argv)
     if args.webhook_url and not args.webhook_secret:
         parser.error("--webhook-url needs --webhook-secret (or STRIPE_EMULATOR_WEBHOOK_SECRET)")
     emulator = StripeEmulator(host=args.host, port=args.port, api_key=args.api_key, webhook_url=args.webhook_url,
                               webhook_secret=args.webhook_secret, timeout_hold_seconds=args.timeout_hold,
-                              slow_seconds=args.slow)
+                              slow_seconds=args.slow, latency_seconds=args.latency)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

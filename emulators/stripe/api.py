@@ -5,7 +5,8 @@
 Every /v1 request goes through the same steps Stripe's own edge does: the API key, the route,
 the armed fault (faults.py), then the idempotency layer — a POST with an `Idempotency-Key`
 seen before replays the stored answer (`Idempotent-Replayed: true`), or is refused with an
-`idempotency_error` when its parameters differ. Answers that reached the API (successes and
+`idempotency_error` when its parameters differ, or with a 409 `idempotency_key_in_use` while
+a request with the same key is still being handled (e.g. held by a `slow` fault). Answers that reached the API (successes and
 card errors) are stored; validation errors and injected 500s are not, so a retry can succeed."""
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ ROUTES: list[tuple[str, re.Pattern, str, Handler]] = [
      lambda s, p, m, pending: s.payment_intent(m[1])),
     ("POST", re.compile(r"/v1/refunds"), "create_refund",
      lambda s, p, m, pending: s.create_refund(p, pending=pending)),
+    ("GET", re.compile(r"/v1/refunds/([^/]+)"), "retrieve_refund",
+     lambda s, p, m, pending: s.refund(m[1])),
     ("POST", re.compile(r"/v1/customers"), "create_customer",
      lambda s, p, m, pending: s.create_customer(p)),
     ("GET", re.compile(r"/v1/customers/search"), "search_customers",
@@ -62,6 +65,7 @@ class StripeApp:
         self.store, self.faults, self._api_key = store, faults, api_key
         self._control = control
         self._stopping = stopping or threading.Event()
+        self._in_flight: set[tuple[str, str]] = set()   # (api key, Idempotency-Key) still being handled
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -90,13 +94,28 @@ class StripeApp:
         if fault in (Fault.API_ERROR, Fault.HTTP_500):   # refused before anything happened
             refused = _injected(fault, endpoint)
             return self._json(start_response, refused.status, refused.body(), headers)
-        if fault == Fault.SLOW:
-            time.sleep(self.faults.slow_seconds)
         params = decode(raw)
         idem = environ.get("HTTP_IDEMPOTENCY_KEY") if method == "POST" else None
-        with self.store.lock:  # check, execute and store as one step: two retries never both execute
-            status, body, replayed = self._execute(key, idem, method, path, params, pattern, handler,
-                                                   fault == Fault.PENDING)
+        slot = (key, idem) if idem else None
+        with self.store.lock:
+            if slot is not None and slot in self._in_flight:
+                # Stripe: a request with the same key is still being handled → 409, try again later.
+                busy = err.StripeApiError(409, "idempotency_error", "There is currently another in-progress "
+                                          "request using this Stripe-Idempotency-Key. Please try again later.",
+                                          code="idempotency_key_in_use")
+                return self._json(start_response, busy.status, busy.body(), headers)
+            if slot is not None:
+                self._in_flight.add(slot)
+        try:
+            if fault == Fault.SLOW:
+                time.sleep(self.faults.slow_seconds)
+            with self.store.lock:  # check, execute and store as one step: two retries never both execute
+                status, body, replayed = self._execute(key, idem, method, path, params, pattern, handler,
+                                                       fault == Fault.PENDING)
+        finally:
+            if slot is not None:
+                with self.store.lock:
+                    self._in_flight.discard(slot)
         if idem:
             headers["Idempotency-Key"] = idem
         if replayed:

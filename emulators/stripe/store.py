@@ -301,6 +301,13 @@ class StripeStore:
                                    "pending" if pending else "succeeded")
             return copy.deepcopy(self._keep(self.refunds, refund))
 
+    def refund(self, ident: str) -> dict:
+        with self.lock:
+            refund = self.refunds.get(ident)
+            if refund is None:
+                raise err.no_such("refund", ident)
+            return copy.deepcopy(refund)
+
     # -- test controls --------------------------------------------------------------------------------
     def fail_next_off_session(self, payment_method: str, outcome: str = "card_declined") -> None:
         if outcome not in OFF_SESSION_FAILURES:

@@ -137,11 +137,14 @@ class PayPalMethod(PaymentMethod):
         return result
 
     # -- settling ----------------------------------------------------------------------------------
-    def status(self, txn: str, provider_ref: str | None) -> ChargeResult:
-        """How the order stands; an APPROVED order is captured here, once."""
+    def status(self, txn: str, provider_ref: str | None, request: ChargeRequest | None = None) -> ChargeResult:
+        """How the order stands; an APPROVED order is captured here, once. With no provider_ref,
+        the create call is replayed under its PayPal-Request-Id — from this process's memory or
+        from `request` (the core rebuilds it, so any process can) — and PayPal answers with the
+        order the lost answer was about."""
         if not self._ready():
             return self._not_ready(ChargeStatus.UNDEFINED)
-        order, lost = self._find(txn, provider_ref)
+        order, lost = self._find(txn, provider_ref, request)
         if order is None:
             return lost
         if order.get("status") == "APPROVED":
@@ -181,25 +184,39 @@ class PayPalMethod(PaymentMethod):
                                 message=f"PayPal refused the capture for now: {exc}")
         return order_result(captured)
 
-    def expire(self, txn: str, provider_ref: str | None) -> ChargeResult:
-        """The window closed. A captured order is PROCESSED; anything else is never captured by
-        this desk again (Orders v2 has no void for an uncaptured order: it lapses at PayPal)."""
+    def expire(self, txn: str, provider_ref: str | None, request: ChargeRequest | None = None) -> ChargeResult:
+        """The window closed. Never CANCELED without evidence from PayPal (or that no order can
+        exist for a payer to approve): a captured order is PROCESSED; an order the payer already
+        approved is captured now (their money is honoured: PROCESSED); one never approved will
+        never be captured by this desk (Orders v2 has no void: it lapses at PayPal) — CANCELED.
+        A lost saved-account charge is replayed under its PayPal-Request-Id (from `request`) to
+        learn what PayPal did; without `request` or memory of it, the answer is UNDEFINED."""
         if not self._ready():
             return self._not_ready(ChargeStatus.UNDEFINED)
         if provider_ref is None:
             sent = self._sent_for(txn)
-            if sent is not None and sent.vaulted:
-                # Re-sending a lost saved-account charge could charge it now, after the window:
-                # only status() may do that, as the retry of the same attempt.
+            if request is not None:
+                vaulted = bool(request.saved_method)
+            elif sent is not None:
+                vaulted = sent.vaulted
+            else:
+                return ChargeResult(ChargeStatus.UNDEFINED,
+                                    message="No PayPal order was recorded for this payment and the original request "
+                                            "is not known here; asked again later")
+            if not vaulted:
+                # A checkout order whose answer was lost never reached the payer: nobody can approve it.
+                return ChargeResult(ChargeStatus.CANCELED,
+                                    message="No PayPal order was recorded for this payment; none can be captured")
+            if request is None:
+                # Re-sending a lost saved-account charge from memory alone could charge it now:
+                # only a caller that hands the original request over (the core) replays it.
                 return ChargeResult(ChargeStatus.UNDEFINED,
                                     message="The answer to the saved PayPal charge was lost; status() asks again")
-            # A checkout order whose answer was lost never reached the payer: nobody can approve it.
-            return ChargeResult(ChargeStatus.CANCELED,
-                                message="No PayPal order was recorded for this payment; none can be captured")
-        order, lost = self._find(txn, provider_ref)
-        if order is None:
-            return lost if lost.status != ChargeStatus.ERROR else ChargeResult(
-                ChargeStatus.CANCELED, message=lost.message)
+        order, lost = self._find(txn, provider_ref, request)
+        if order is None:  # ERROR here is PayPal's evidence: no such order, or the replay was refused
+            return lost if lost.status != ChargeStatus.ERROR else _with(lost, status=ChargeStatus.CANCELED)
+        if order.get("status") == "APPROVED":
+            return self._capture_on_expiry(txn, order)
         result = order_result(order)
         if order.get("status") == "COMPLETED":
             if result.status == ChargeStatus.PENDING:
@@ -208,17 +225,41 @@ class PayPalMethod(PaymentMethod):
             if result.status == ChargeStatus.ERROR:
                 return _with(result, status=ChargeStatus.CANCELED)
             return result
-        with self._lock:
-            self._expired[order["id"]] = None
-            while len(self._expired) > _REMEMBERED:
-                self._expired.popitem(last=False)
+        if result.status == ChargeStatus.UNDEFINED:
+            return result
+        self._forget_order(order["id"])
         return ChargeResult(ChargeStatus.CANCELED, provider_ref=order["id"], detail=result.detail,
                             message="The payment window closed; the PayPal order will not be captured")
 
-    def _find(self, txn: str, provider_ref: str | None) -> tuple[dict | None, ChargeResult | None]:
+    def _capture_on_expiry(self, txn: str, order: dict) -> ChargeResult:
+        """The payer approved before the window closed: capture (the same capture status() would
+        make, under the same PayPal-Request-Id) rather than leave an approved order another
+        process might still capture."""
+        result = self._capture(txn, order)
+        if result.status in (ChargeStatus.PROCESSED, ChargeStatus.CANCELED):
+            return result
+        if result.status == ChargeStatus.PENDING:
+            return _with(result, status=ChargeStatus.UNDEFINED,
+                         message="PayPal is still reviewing the capture; checked again later")
+        if result.status == ChargeStatus.UNDEFINED and not result.detail.get("issue"):
+            return result   # no answer: the capture may have happened; asked again next run
+        # Refused (declined instrument, duplicate invoice): nothing was taken and this desk will not try again.
+        self._forget_order(order["id"])
+        return ChargeResult(ChargeStatus.CANCELED, provider_ref=order["id"], detail=result.detail,
+                            message=f"The payment window closed and PayPal refused the capture ({result.message})")
+
+    def _forget_order(self, order_id: str) -> None:
+        """This process will never capture `order_id` (status() answers CANCELED for it)."""
+        with self._lock:
+            self._expired[order_id] = None
+            while len(self._expired) > _REMEMBERED:
+                self._expired.popitem(last=False)
+
+    def _find(self, txn: str, provider_ref: str | None,
+              request: ChargeRequest | None = None) -> tuple[dict | None, ChargeResult | None]:
         """(order, None) or (None, the result to answer when it cannot be read)."""
         if provider_ref is None:
-            sent = self._sent_for(txn)
+            sent = self._sent_for(txn) or self._rebuilt(request)
             if sent is None:
                 return None, ChargeResult(ChargeStatus.UNDEFINED,
                                           message="The PayPal order id of this payment was not recorded; its "
@@ -257,37 +298,44 @@ class PayPalMethod(PaymentMethod):
             refund = self._gateway.refund_capture(capture_id, refund_body(request.amount, request.txn),
                                                   request.idempotency_key)
         except PayPalRefused as exc:
-            return ChargeResult(ChargeStatus.ERROR, provider_ref=request.provider_ref,
-                                message=f"PayPal refused the refund: {exc}", detail={"capture_id": capture_id})
-        except PayPalUnknown as exc:
-            return ChargeResult(ChargeStatus.UNDEFINED, provider_ref=request.provider_ref,
-                                message=f"{exc}; the refund is checked again with the same key",
+            return ChargeResult(ChargeStatus.ERROR, message=f"PayPal refused the refund: {exc}",
                                 detail={"capture_id": capture_id})
-        detail = {"capture_id": capture_id, "refund_id": refund.get("id"), "refund_status": refund.get("status")}
-        status = refund.get("status")
-        if status == "COMPLETED":
-            return ChargeResult(ChargeStatus.PROCESSED, money(refund.get("amount")) or request.amount,
-                                provider_ref=request.provider_ref, message="Refunded through PayPal", detail=detail)
-        if status == "PENDING":
-            return ChargeResult(ChargeStatus.PENDING, provider_ref=request.provider_ref, detail=detail,
-                                message="PayPal accepted the refund; it completes later")
-        return ChargeResult(ChargeStatus.ERROR, provider_ref=request.provider_ref, detail=detail,
-                            message=f"PayPal did not complete the refund ({status or 'no status'})")
+        except PayPalUnknown as exc:
+            # No refund id yet: the next try posts again with the same PayPal-Request-Id.
+            return ChargeResult(ChargeStatus.UNDEFINED, message=f"{exc}; the refund is checked again with the same key",
+                                detail={"capture_id": capture_id})
+        return _refund_result(refund, request, capture_id)
+
+    def refund_status(self, request: RefundRequest, refund_ref: str) -> ChargeResult:
+        """Read refund `refund_ref` (GET /v2/payments/refunds/{id}): a PENDING refund is asked
+        about by id, never by posting it again (a replayed POST answers PENDING forever)."""
+        if not self._ready():
+            return self._not_ready(ChargeStatus.UNDEFINED)
+        try:
+            refund = self._gateway.get_refund(refund_ref)
+        except PayPalUnknown as exc:
+            return ChargeResult(ChargeStatus.UNDEFINED, provider_ref=refund_ref,
+                                message=f"{exc}; the refund is checked again later")
+        except PayPalRefused as exc:
+            return ChargeResult(ChargeStatus.UNDEFINED, provider_ref=refund_ref,
+                                message=f"PayPal would not show refund {refund_ref} now: {exc}")
+        return _refund_result(refund, request, None)
 
     def _capture_id(self, provider_ref: str) -> str | ChargeResult:
-        """The capture to refund: the order's last capture, or `provider_ref` itself if it is one."""
+        """The capture to refund: the order's last capture, or `provider_ref` itself if it is one.
+        Its refusals carry no provider_ref: a refund's provider_ref is the refund's own id."""
         try:
             order = self._gateway.get_order(provider_ref)
         except PayPalUnknown as exc:
-            return ChargeResult(ChargeStatus.UNDEFINED, provider_ref=provider_ref, message=f"{exc}; try again")
+            return ChargeResult(ChargeStatus.UNDEFINED, message=f"{exc}; try again")
         except PayPalRefused as exc:
             if exc.http_status != 404:
-                return ChargeResult(ChargeStatus.ERROR, provider_ref=provider_ref,
+                return ChargeResult(ChargeStatus.ERROR,
                                     message=f"PayPal refused to show the order: {exc}")
             return provider_ref
         capture = last_capture(order)
         if capture is None or not capture.get("id"):
-            return ChargeResult(ChargeStatus.ERROR, provider_ref=provider_ref,
+            return ChargeResult(ChargeStatus.ERROR,
                                 message="The PayPal order was never captured; there is nothing to refund")
         return capture["id"]
 
@@ -298,6 +346,17 @@ class PayPalMethod(PaymentMethod):
         if not self._ready():
             raise WebhookRejected(self.configured().reason)
         return verify_and_parse(self._gateway, self._settings, headers, body)
+
+    def _rebuilt(self, request: ChargeRequest | None) -> _SentCreate | None:
+        """The create call `request` describes, as charge()/charge_saved() would have sent it."""
+        if request is None:
+            return None
+        try:
+            if request.saved_method:
+                return _SentCreate(request.idempotency_key, vaulted_order(request), True)
+            return _SentCreate(request.idempotency_key, checkout_order(request, self._settings), False)
+        except InvalidInput:
+            return None
 
     # -- memory of create calls ----------------------------------------------------------------------
     def _remember(self, txn: str, sent: _SentCreate) -> None:
@@ -310,6 +369,21 @@ class PayPalMethod(PaymentMethod):
     def _sent_for(self, txn: str) -> _SentCreate | None:
         with self._lock:
             return self._sent.get(txn)
+
+
+def _refund_result(refund: dict, request: RefundRequest, capture_id: str | None) -> ChargeResult:
+    """A PayPal refund as a result; provider_ref is the refund's own id (for refund_status)."""
+    refund_id = refund.get("id")
+    detail = {"capture_id": capture_id, "refund_id": refund_id, "refund_status": refund.get("status")}
+    status = refund.get("status")
+    if status == "COMPLETED":
+        return ChargeResult(ChargeStatus.PROCESSED, money(refund.get("amount")) or request.amount,
+                            provider_ref=refund_id, message="Refunded through PayPal", detail=detail)
+    if status == "PENDING":
+        return ChargeResult(ChargeStatus.PENDING, provider_ref=refund_id, detail=detail,
+                            message="PayPal accepted the refund; it completes later")
+    return ChargeResult(ChargeStatus.ERROR, provider_ref=refund_id, detail=detail,
+                        message=f"PayPal did not complete the refund ({status or 'no status'})")
 
 
 def capture_request_id(txn: str, order_id: str) -> str:

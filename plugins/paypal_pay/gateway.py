@@ -137,6 +137,9 @@ class PayPalGateway:
             {"capture_id": capture_id, "body": body, "paypal_request_id": request_id,
              "prefer": "return=representation"}))
 
+    def get_refund(self, refund_id: str) -> dict:
+        return self._call("get refund", lambda c: c.payments.get_refund({"refund_id": refund_id}))
+
     def verify_webhook_signature(self, body_json: str) -> dict:
         return self._call("verify webhook signature",
                           lambda c: _sdk().Webhooks(c.global_configuration).verify_signature(body_json))

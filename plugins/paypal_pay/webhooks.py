@@ -7,12 +7,12 @@ never re-serialized): PayPal checks a CRC32 of the body, and a re-encoded body f
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from typing import Callable, Mapping
 
 from smartpay.core.plugin_host import ChargeResult, ChargeStatus, WebhookEvent, WebhookRejected
 
 from .gateway import PayPalGateway, PayPalRefused, PayPalUnknown
-from .orders import PAID, money
+from .orders import PAID, order_result
 from .settings import PayPalSettings
 
 HEADERS = {"transmission_id": "paypal-transmission-id", "transmission_time": "paypal-transmission-time",
@@ -45,10 +45,14 @@ def verify_and_parse(gateway: PayPalGateway, settings: PayPalSettings, headers: 
     if answer.get("verification_status") != "SUCCESS":
         raise WebhookRejected("PayPal did not verify the webhook signature "
                               f"(verification_status {answer.get('verification_status') or 'missing'})")
-    return _event(event)
+    return _event(event, gateway.get_order)
 
 
-def _event(event: dict) -> WebhookEvent:
+def _event(event: dict, fetch_order: Callable[[str], dict] | None = None) -> WebhookEvent:
+    """The event reduced to a WebhookEvent. A completed capture is announced with the outcome
+    of its order as read from PayPal (`fetch_order`), the same `order_result` status() gives —
+    the capture resource alone lacks the vault id an auto-renew plan needs. If the order cannot
+    be read, the event carries no result: polling (status) settles the payment instead."""
     event_id, event_type = str(event.get("id") or ""), str(event.get("event_type") or "")
     if not event_id or not event_type:
         raise WebhookRejected("the PayPal webhook has no id or event_type")
@@ -61,11 +65,22 @@ def _event(event: dict) -> WebhookEvent:
         order_id = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id")
         detail = {"order_id": order_id, "capture_id": resource.get("id"), "capture_status": resource.get("status")}
         if event_type == "PAYMENT.CAPTURE.COMPLETED" and resource.get("status") in PAID:
-            result = ChargeResult(ChargeStatus.PROCESSED, money(resource.get("amount")), provider_ref=order_id,
-                                  message="Paid with PayPal", detail=detail)
+            result = _paid_order(order_id, fetch_order)
         else:
             result = ChargeResult(ChargeStatus.ERROR, provider_ref=order_id, detail=detail,
                                   message="PayPal denied the payment")
         return WebhookEvent(event_id, event_type, resource.get("custom_id"), order_id, result)
     # Verified, but not one the desk acts on (refunds, pending captures, …): acknowledged, stored once.
     return WebhookEvent(event_id, event_type, resource.get("custom_id"), None, None)
+
+
+def _paid_order(order_id: str | None, fetch_order: Callable[[str], dict] | None) -> ChargeResult | None:
+    if not order_id or fetch_order is None:
+        return None
+    try:
+        order = fetch_order(order_id)
+    except (PayPalRefused, PayPalUnknown):
+        return None
+    result = order_result(order)
+    # Only a paid order is announced; anything else (not visible as captured yet) is left to polling.
+    return result if result.status == ChargeStatus.PROCESSED else None

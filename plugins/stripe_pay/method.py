@@ -146,7 +146,7 @@ class StripeMethod(PaymentMethod):
         return customer.id
 
     # -- polling and reconciliation -----------------------------------------------------------------------
-    def status(self, txn: str, provider_ref: str | None) -> ChargeResult:
+    def status(self, txn: str, provider_ref: str | None, request: ChargeRequest | None = None) -> ChargeResult:
         """How the charge ended: by its reference (a session or payment intent id), or — when the
         create answer was lost — by txn. Stripe's errors here leave the outcome UNDEFINED."""
         if not self._settings.api_key:
@@ -197,14 +197,17 @@ class StripeMethod(PaymentMethod):
         return ChargeResult(ChargeStatus.UNDEFINED, detail={"found": False},
                             message=f"Stripe has no checkout session or payment for transaction {txn}")
 
-    def expire(self, txn: str, provider_ref: str | None) -> ChargeResult:
-        """Close the hosted page so it can no longer be paid. PROCESSED if the payer paid first."""
+    def expire(self, txn: str, provider_ref: str | None, request: ChargeRequest | None = None) -> ChargeResult:
+        """Close the hosted page so it can no longer be paid. PROCESSED if the payer paid first.
+        `request` (the core rebuilds it): for an off-session charge, "not found" is no evidence
+        (Stripe's search lags about a minute), so the charge is replayed under its idempotency
+        key to learn what Stripe did — never CANCELED without evidence."""
         if not self._settings.api_key:
             return ChargeResult(ChargeStatus.UNDEFINED, message=NOT_CONFIGURED)
         client = self._stripe()
         try:
             if provider_ref is None:
-                return self._expire_by_txn(client, txn)
+                return self._expire_by_txn(client, txn, request)
             if provider_ref.startswith("cs_"):
                 return self._expire_session(client, txn, provider_ref)
             return _settled_or_unknown(self._status(client, txn, provider_ref))
@@ -221,8 +224,14 @@ class StripeMethod(PaymentMethod):
             return _settled_or_unknown(self._status(client, txn, ref))
         return session_result(session.to_dict())
 
-    def _expire_by_txn(self, client, txn: str) -> ChargeResult:
+    def _expire_by_txn(self, client, txn: str, request: ChargeRequest | None = None) -> ChargeResult:
         found = self._lookup(client, txn)
+        if request is not None and request.saved_method and found.detail.get("found") is False:
+            # An off-session charge whose answer was lost: search may not show it yet. Replaying
+            # it under the same key answers what Stripe did (or charges now, once: the cycle was
+            # owed and its order completes if nothing moved its items).
+            replayed = self.charge_saved(request)
+            return replayed if replayed.status == ChargeStatus.ERROR else _settled_or_unknown(replayed)
         if found.status == ChargeStatus.PENDING and (found.provider_ref or "").startswith("cs_"):
             result = self._expire_session(client, txn, found.provider_ref)
             # Another open session of the same txn (an earlier attempt) is closed on the next call.
@@ -277,12 +286,42 @@ class StripeMethod(PaymentMethod):
             refund = client.v1.refunds.create(params, {"idempotency_key": request.idempotency_key}).to_dict()
         except Exception as exc:
             return self._failed(exc, "refunding the payment", request.txn)
+        if refund["status"] == "pending":
+            # Asked again with the same key, Stripe replays its first answer ("pending") even
+            # after the refund settled: read the refund as it stands now.
+            try:
+                refund = client.v1.refunds.retrieve(refund["id"]).to_dict()
+            except Exception as exc:
+                log.warning("stripe: reading pending refund for txn %s failed: %s", request.txn, type(exc).__name__)
         detail = {"refund": refund["id"], "payment_intent": intent, "refund_status": refund["status"]}
         amount = outcomes.money(refund["amount"], refund["currency"])
         if refund["status"] == "succeeded":
             return ChargeResult(ChargeStatus.PROCESSED, amount, provider_ref=refund["id"], detail=detail,
                                 message=f"Refunded {amount.format()} through Stripe")
         if refund["status"] == "pending":
+            return ChargeResult(ChargeStatus.PENDING, amount, provider_ref=refund["id"], detail=detail,
+                                message="Stripe: the refund is pending")
+        return ChargeResult(ChargeStatus.ERROR, provider_ref=refund["id"], detail=detail,
+                            message=f"Stripe: the refund {refund['status']}")
+
+    def refund_status(self, request: RefundRequest, refund_ref: str) -> ChargeResult:
+        """Read refund `refund_ref` (GET /v1/refunds/{id}) instead of posting it again: after the
+        key's 24 hours a re-post would ask for a second refund (charge_already_refunded)."""
+        if not self._settings.api_key:
+            return ChargeResult(ChargeStatus.UNDEFINED, message=NOT_CONFIGURED)
+        if not refund_ref.startswith("re_"):
+            return self.refund(request)
+        try:
+            refund = self._stripe().v1.refunds.retrieve(refund_ref).to_dict()
+        except Exception as exc:
+            return replace(self._failed(exc, "reading the refund", request.txn), status=ChargeStatus.UNDEFINED)
+        detail = {"refund": refund["id"], "payment_intent": refund.get("payment_intent"),
+                  "refund_status": refund["status"]}
+        amount = outcomes.money(refund["amount"], refund["currency"])
+        if refund["status"] == "succeeded":
+            return ChargeResult(ChargeStatus.PROCESSED, amount, provider_ref=refund["id"], detail=detail,
+                                message=f"Refunded {amount.format()} through Stripe")
+        if refund["status"] in ("pending", "requires_action"):
             return ChargeResult(ChargeStatus.PENDING, amount, provider_ref=refund["id"], detail=detail,
                                 message="Stripe: the refund is pending")
         return ChargeResult(ChargeStatus.ERROR, provider_ref=refund["id"], detail=detail,

@@ -122,8 +122,17 @@ def failure(exc: Exception, doing: str, *secrets: str | None, unknown_if_unanswe
         return ChargeResult(ChargeStatus.ERROR, detail=detail, message=(
             f"Stripe refused the API key while {doing}; check STRIPE_API_KEY or plugins.stripe_pay.api_key"))
     if isinstance(exc, stripe.IdempotencyError):
-        return ChargeResult(ChargeStatus.ERROR, detail=detail, message=(
-            f"Stripe refused {doing}: this attempt's idempotency key was already used with other details"))
+        # The key was used before with other details (400), or — if Stripe types it so — the same
+        # request is still running (409 idempotency_key_in_use; stripe-python raises a 409 as
+        # APIError, which is UNDEFINED below too). Either way an earlier request under this key
+        # may have charged: the outcome is unknown until Stripe is asked again (M3), never a failure.
+        detail.update(code=exc.code, http_status=exc.http_status)
+        busy = exc.http_status == 409 or exc.code == "idempotency_key_in_use"
+        return ChargeResult(ChargeStatus.UNDEFINED, detail=detail, message=(
+            f"Stripe is still handling an earlier request with this attempt's key while {doing}; "
+            f"the outcome is checked again later" if busy else
+            f"Stripe refused {doing}: this attempt's idempotency key was already used with other details; "
+            f"the outcome is checked again later"))
     if isinstance(exc, stripe.RateLimitError):
         return ChargeResult(ChargeStatus.ERROR, detail=detail, message=(
             f"Stripe is rate-limiting this desk; nothing was done while {doing}. Try again in a minute"))

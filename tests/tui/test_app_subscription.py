@@ -29,3 +29,21 @@ async def test_pm_sees_only_the_projects_it_manages(session_for):
         pane = await open_section(pilot, "subscription")
         table = pane.query_one(VirtualTable)
         assert {str(table.get_row_at(i)[2]) for i in range(table.row_count)} == {"New Commercial"}
+
+
+@pytest.mark.asyncio
+async def test_new_subscription_opens_the_wizard_and_reloads_after_an_order(session_for):
+    from smartpay.tui.screens.subscription import SubscriptionPane
+    assert ("New subscription / Pay", "Activate or renew services, or buy credits",
+            "new_subscription") in SubscriptionPane.PALETTE
+    app = SmartpayApp(session_for("inst_regular").core, session=session_for("inst_regular"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_section(pilot, "subscription")
+        pane.action_new_subscription()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SubscriptionWizard"
+        reloads = []
+        pane._load = lambda: reloads.append(1)
+        app.screen.dismiss("12345678901234567")  # as after Pay: the pane reads the expiries again
+        await pilot.pause()
+        assert app.screen.id == "home-screen" and reloads == [1]

@@ -33,6 +33,10 @@ class LoginScreen(Screen):
                 yield Input(placeholder="Password", password=True, id="login-password")
                 yield Static("", id="login-message")
                 yield Button("Log in", variant="primary", id="login-button")
+            demo = getattr(self.app, "demo", None)
+            if demo is not None:  # `smartpay demo --open` only: demo accounts, printed on purpose
+                from .demo_panel import DemoPanel
+                yield DemoPanel(demo)
         yield Footer()
 
     def on_mount(self) -> None:

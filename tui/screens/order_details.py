@@ -24,10 +24,14 @@ def _pairs(rows: list[tuple[str, object]]) -> str:
     return "\n".join(f"[dim]{k:<{width}}[/dim]  {escape(str(v))}" for k, v in rows)
 
 
-class OrderDetailsModal(ModalScreen[None]):
+class OrderDetailsModal(ModalScreen[str | None]):
+    """Dismisses with "pay" when the operator asks to pay or resume the order (Orders does it)."""
+
     CSS_PATH = "order_details.tcss"
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="order_details.close", tooltip="Back to the orders"),
+        Binding("p", "pay", "Pay / Resume", id="order_details.pay", show=False,
+                tooltip="Pay this processing order, or go back to its payment page"),
     ]
 
     def __init__(self, session: Session, txn: str) -> None:
@@ -124,3 +128,6 @@ class OrderDetailsModal(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_pay(self) -> None:
+        self.dismiss("pay")

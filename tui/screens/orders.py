@@ -1,7 +1,8 @@
 """Orders: the operator's orders, newest first — transaction number, type ("Monthly Fee" for
 renewals), items, total in money or credits, state with SmartPlus's labels, created time.
 Enter opens the details; c cancels a processing order after a confirmation (the core decides
-whether it may be cancelled and says why not)."""
+whether it may be cancelled and says why not); p pays a processing order or resumes its payment
+(the pending-order screen), which the core refuses once the order has timed out."""
 from __future__ import annotations
 
 from textual import on, work
@@ -35,6 +36,7 @@ class OrdersPane(SectionPane):
     PALETTE = (
         ("Order details", "Show the highlighted order with its items and payment attempts", "details"),
         ("Cancel order", "Cancel the highlighted order while it is still processing", "cancel_order"),
+        ("Pay / Resume order", "Pay the highlighted processing order, or go back to its payment page", "pay_order"),
         ("Refresh orders", "Read the orders again", "refresh"),
     )
     BINDINGS = [
@@ -43,6 +45,8 @@ class OrdersPane(SectionPane):
         Binding("c", "cancel_order", "Cancel order", id="orders.cancel",
                 tooltip="Cancel the highlighted order (processing orders only)"),
         Binding("r", "refresh", "Refresh", id="orders.refresh", tooltip="Read the orders again"),
+        Binding("p", "pay_order", "Pay / Resume", id="orders.pay", show=False,  # palette lists it
+                tooltip="Pay the highlighted processing order, or go back to its payment page"),
     ]
 
     def __init__(self, session, *, id: str | None = None) -> None:
@@ -116,7 +120,8 @@ class OrdersPane(SectionPane):
             self.notify("No order to show.", severity="warning")
             return
         from .order_details import OrderDetailsModal
-        self.app.push_screen(OrderDetailsModal(self.session, order.txn))
+        self.app.push_screen(OrderDetailsModal(self.session, order.txn),
+                             lambda choice: self._resume(order.txn) if choice == "pay" else None)
 
     # -- cancelling --------------------------------------------------------------------------
     def action_cancel_order(self) -> None:
@@ -144,6 +149,30 @@ class OrdersPane(SectionPane):
         self.notify(f"Order {order.txn}: {order.state.label}", title="Order cancelled")
         self._said = f"Order {order.txn} cancelled."
         self.action_refresh()
+
+    # -- paying / resuming (W2: the pending-order screen) ---------------------------------------
+    def action_pay_order(self) -> None:
+        order = self.current
+        if order is None:
+            self.notify("No order to pay.", severity="warning")
+            return
+        self._resume(order.txn)
+
+    @work(thread=True, exclusive=True, group="orders-write")
+    def _resume(self, txn: str) -> None:
+        from smartpay.core.errors import SmartpayError
+        try:  # the core says whether it can still be paid (a timed-out order cannot)
+            self.core.payment_status.resumable(self.actor, txn)
+        except SmartpayError as exc:
+            self.report(exc, "Order cannot be paid")
+            self._said = f"Not payable: {exc.message}"
+            self.app.call_from_thread(self.action_refresh)  # the list shows the order as it now stands
+            return
+        self.app.call_from_thread(self._open_pending, txn)
+
+    def _open_pending(self, txn: str) -> None:
+        from .pending_order import PendingOrderScreen
+        self.app.push_screen(PendingOrderScreen(self.session, txn), lambda _order: self.action_refresh())
 
     def _say(self, text: str, error: bool = False) -> None:
         """The status line under the table: counts, or the outcome of the last action."""

@@ -1,5 +1,6 @@
-"""Subscription (for now read-only): the items of the operator's projects and when they expire,
-soonest first — what needs renewing. The payment wizard arrives in a later issue.
+"""Subscription: the items of the operator's projects and when they expire, soonest first — what
+needs renewing — and "New subscription / Pay", which opens the wizard (screens/wizard/) to
+activate, renew or buy credits. The overview is read again when the wizard closes.
 
 A large distributor sees hundreds of thousands of items: two queries (projects, items) in a
 worker, and a VirtualTable that draws only the visible lines."""
@@ -30,8 +31,11 @@ def expiry_order(item: ItemView):
 
 
 class SubscriptionPane(SectionPane):
-    PALETTE = (("Reload subscriptions", "Read the items and their expiries again", "reload"),)
-    BINDINGS = [Binding("ctrl+r", "reload", "Reload", id="subscription.reload",
+    PALETTE = (("New subscription / Pay", "Activate or renew services, or buy credits", "new_subscription"),
+               ("Reload subscriptions", "Read the items and their expiries again", "reload"))
+    BINDINGS = [Binding("ctrl+n", "new_subscription", "New / Pay", id="subscription.new",
+                        tooltip="Activate or renew services, or buy credits"),
+                Binding("ctrl+r", "reload", "Reload", id="subscription.reload",
                         tooltip="Read the items and expiries again")]
 
     def compose(self) -> ComposeResult:
@@ -41,6 +45,14 @@ class SubscriptionPane(SectionPane):
 
     def on_mount(self) -> None:
         self.action_reload()
+
+    def action_new_subscription(self) -> None:
+        from .wizard.screen import SubscriptionWizard
+        self.app.push_screen(SubscriptionWizard(self.session), self._wizard_closed)
+
+    def _wizard_closed(self, txn: str | None) -> None:
+        if txn:  # an order was placed (and maybe paid): expiries may have moved
+            self.action_reload()
 
     def action_reload(self) -> None:
         self.query_one(VirtualTable).loading = True

@@ -80,6 +80,10 @@ class VirtualTable(ScrollView, can_focus=True):
     def get_row_at(self, index: int) -> tuple[str, ...]:
         return self.rows[index]
 
+    def row_cells(self, index: int) -> Sequence[str]:
+        """The cells drawn for row `index` (subclasses may add computed cells, e.g. a check mark)."""
+        return self.rows[index]
+
     def set_rows(self, rows: list[tuple[str, ...]], widths: Sequence[int] | None = None) -> None:
         """Show `rows` (kept by reference). `widths` (per column) skips measuring — pass them when
         refilling a filtered subset so the columns don't jump."""
@@ -115,7 +119,7 @@ class VirtualTable(ScrollView, can_focus=True):
             index = scroll_y + y - 1
             if index >= len(self.rows):
                 return Strip.blank(width, self.rich_style)
-            text = self._line_text(self.rows[index])
+            text = self._line_text(self.row_cells(index))
             if index == self.cursor_row:
                 style = self.get_component_rich_style("virtual-table--cursor")
             elif index % 2:

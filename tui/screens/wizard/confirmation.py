@@ -1,0 +1,62 @@
+"""Step 4, Confirmation: the items (Site, Company, Service Type, Name, Email, Credit or Price,
+Expiration Time, Next Expiration Time), what was left out and why, the summary, and the Terms
+and Conditions to accept (R9) before Pay."""
+from __future__ import annotations
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Checkbox, DataTable, Label, Static
+
+from smartpay.core.views import Quote
+
+from .state import WizardChoices
+from .summary import left_out_note, summary_markup
+
+TERMS = "By clicking the 'Pay' button, you are agreeing to our Terms and Conditions"
+
+
+def item_columns(pay_in: str) -> tuple[str, ...]:
+    return ("Site", "Company", "Service Type", "Name", "Email", "Credit" if pay_in == "credit" else "Price",
+            "Expiration Time", "Next Expiration Time")
+
+
+class ConfirmationStep(Vertical):
+    def __init__(self, choices: WizardChoices, *, id: str = "page-confirm") -> None:
+        super().__init__(id=id, classes="wiz-page")
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="wiz-items-heading", classes="wiz-heading")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="wiz-items")
+        yield Static("", id="wiz-left-out", classes="muted")
+        yield Static("", id="wiz-confirm-summary")
+        yield Checkbox(TERMS, value=self.choices.accept_terms, compact=True, id="wiz-terms")
+
+    def show_quote(self, ptime, quote: Quote, pay_in: str) -> None:
+        self.query_one("#wiz-items-heading", Label).update(f"{len(quote.lines)} Item(s)")
+        table = self.query_one("#wiz-items", DataTable)
+        table.display = True
+        table.clear(columns=True)
+        table.add_columns(*item_columns(pay_in))
+        fmt = lambda t: ptime.format(t, with_offset=False)  # noqa: E731 (the heading's offset applies)
+        table.add_rows([(line.site, line.company or "--", line.service_label, line.subject_name,
+                         line.subject_email or "--", str(line.credits) if pay_in == "credit" else line.price.plain(),
+                         fmt(line.expires_at), fmt(line.next_expires_at)) for line in quote.lines])
+        note = left_out_note(quote)
+        self.query_one("#wiz-left-out", Static).update(escape(note))
+        self.query_one("#wiz-left-out", Static).display = bool(note)
+        self.query_one("#wiz-confirm-summary", Static).update(summary_markup(ptime, quote, pay_in))
+
+    def show_credit_purchase(self, quantity: int, price_markup: str) -> None:
+        self.query_one("#wiz-items-heading", Label).update("Purchase Credits")
+        self.query_one("#wiz-items", DataTable).display = False
+        self.query_one("#wiz-left-out", Static).display = False
+        self.query_one("#wiz-confirm-summary", Static).update(
+            f"[dim]Transaction Type:[/dim] [b]Credit Purchase[/b]\n[dim]Credits:[/dim] [b]{quantity:,}[/b]\n"
+            f"{price_markup}")
+
+    @on(Checkbox.Changed, "#wiz-terms")
+    def _terms(self, event: Checkbox.Changed) -> None:
+        self.choices.accept_terms = event.value

@@ -1,0 +1,101 @@
+"""Step 1, Purchase Types: whose projects (distributors: the installer; property managers: the
+project, switched by name), the project type, Activate / Renew / Credit, and how to pay
+(Regular Payment or Credit Payment)."""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, RadioButton, RadioSet, Select, Static
+
+from smartpay.core.domain import ProjectType, Role
+
+from .fields import labelled
+from .state import ACTIVATION, CREDIT_PURCHASE, RENEWAL, WizardChoices
+
+PURPOSES = ((ACTIVATION, "Activate"), (RENEWAL, "Renew"), (CREDIT_PURCHASE, "Credit"))
+PAY_INS = (("money", "Regular Payment"), ("credit", "Credit Payment"))
+CREDIT_NOTE = ("Regular Payment: Stripe, PayPal or coupons. Credit Payment is ONLY for commercial projects "
+               "created after June 1, 2025.")
+
+
+class PurchaseTypesStep(Vertical):
+    def __init__(self, role: Role, choices: WizardChoices, *, id: str = "page-types") -> None:
+        super().__init__(id=id, classes="wiz-page")
+        self.role, self.choices = role, choices
+
+    def compose(self) -> ComposeResult:
+        c = self.choices
+        yield Label("Purchase Types", classes="wiz-heading")
+        if self.role.is_distributor:
+            yield labelled("Installer", Select([("All installers", "")], value="", allow_blank=False,
+                                               compact=True, id="wiz-installer"))
+        if self.role == Role.PROPERTY_MANAGER:
+            yield labelled("Project", Select([], prompt="Choose the project", compact=True, id="wiz-project"))
+            yield labelled("Project Type", Label("", id="wiz-project-type"))
+        else:
+            yield labelled("Project Type", Select([(t.label, t.value) for t in ProjectType], value=c.project_type,
+                                                  allow_blank=False, compact=True, id="wiz-type"), id="wiz-type-row")
+        purposes = [p for p in PURPOSES if p[0] != CREDIT_PURCHASE or self.role.is_distributor]
+        yield labelled("Purchase Type", RadioSet(*[RadioButton(label, value=key == c.purpose, id=f"wiz-purpose-{key}")
+                                                   for key, label in purposes], compact=True, id="wiz-purpose"))
+        yield labelled("Payment", RadioSet(*[RadioButton(label, value=key == c.pay_in, id=f"wiz-pay-{key}")
+                                             for key, label in PAY_INS], compact=True, id="wiz-pay-in"),
+                       id="wiz-pay-row")
+        yield Static(CREDIT_NOTE, classes="muted wiz-note", id="wiz-types-note")
+        yield Static("", classes="muted wiz-note", id="wiz-types-info")
+
+    def on_mount(self) -> None:
+        self.sync()
+
+    # -- filled by the screen once loaded ----------------------------------------------------
+    def set_installers(self, installers: list[tuple[str, str]]) -> None:
+        select = self.query_one("#wiz-installer", Select)
+        select.set_options([("All installers", ""), *installers])
+        select.value = self.choices.installer
+
+    def set_projects(self, projects: list[tuple[str, int]]) -> None:
+        select = self.query_one("#wiz-project", Select)
+        select.set_options(projects)
+        if self.choices.pm_project is not None:
+            select.value = self.choices.pm_project
+
+    def set_info(self, text: str) -> None:
+        self.query_one("#wiz-types-info", Static).update(text)
+
+    def set_project_type_label(self, text: str) -> None:
+        self.query_one("#wiz-project-type", Label).update(text)
+
+    def sync(self) -> None:
+        """Show or hide what depends on the choices (no payment choice for a credit purchase)."""
+        self.query_one("#wiz-pay-row").display = not self.choices.is_credit_purchase
+        for row in self.query("#wiz-type-row"):  # credits are bought, not tied to a project type
+            row.display = not self.choices.is_credit_purchase
+
+    # -- the operator's changes go straight into the shared choices ---------------------------
+    @on(Select.Changed, "#wiz-installer")
+    def _installer(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.choices.installer = str(event.value)
+
+    @on(Select.Changed, "#wiz-type")
+    def _type(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.choices.project_type = str(event.value)
+
+    @on(Select.Changed, "#wiz-project")
+    def _project(self, event: Select.Changed) -> None:
+        self.choices.pm_project = None if event.value is Select.BLANK else int(event.value)
+
+    @on(RadioSet.Changed, "#wiz-purpose")
+    def _purpose(self, event: RadioSet.Changed) -> None:
+        self.choices.purpose = event.pressed.id.removeprefix("wiz-purpose-")
+        self.sync()
+
+    @on(RadioSet.Changed, "#wiz-pay-in")
+    def _pay_in(self, event: RadioSet.Changed) -> None:
+        self.choices.pay_in = event.pressed.id.removeprefix("wiz-pay-")
+
+    def show_pay_in(self) -> None:
+        """Press the radio of `choices.pay_in` (set by the screen from the payer's grant)."""
+        self.query_one(f"#wiz-pay-{self.choices.pay_in}", RadioButton).value = True

@@ -1,0 +1,75 @@
+"""Step 2 for Renew: Auto Renew or Manual Renew. Manual asks "Renew To" (a date, shown with the
+platform's GMT offset); Auto asks how long the renewal lasts (a number of 30-day cycles or an
+end date). The summary under it (counts per service type and the total) follows the inputs."""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+
+from .fields import labelled
+from .state import AUTO, MANUAL, WizardChoices
+
+AUTO_NOTE = ("Renewal occurs every 30 days and extends the upcoming expiration date by 30 days. "
+             "Coupons and credits are not supported for auto-renewal.")
+
+
+class RenewalStep(Vertical):
+    def __init__(self, choices: WizardChoices, offset: str, *, id: str = "page-renewal") -> None:
+        super().__init__(id=id, classes="wiz-page")
+        self.choices, self.gmt_offset = choices, offset
+
+    def compose(self) -> ComposeResult:
+        c = self.choices
+        yield Label("Renew", classes="wiz-heading")
+        yield labelled("Renewal", RadioSet(RadioButton("Manual Renew", value=c.renew_mode == MANUAL, id="wiz-mode-manual"),
+                                           RadioButton("Auto Renew", value=c.renew_mode == AUTO, id="wiz-mode-auto"),
+                                           compact=True, id="wiz-renew-mode"))
+        yield labelled("Renew To", Input(c.renew_to, placeholder="YYYY-MM-DD", compact=True, id="wiz-renew-to"),
+                       Label(self.gmt_offset, classes="muted wiz-offset"), id="wiz-manual-row")
+        with Vertical(id="wiz-auto-rows"):
+            yield labelled("Lasts", RadioSet(RadioButton("Number of cycles", value=c.auto_by == "cycles",
+                                                         id="wiz-by-cycles"),
+                                             RadioButton("Until a date", value=c.auto_by == "until", id="wiz-by-until"),
+                                             compact=True, id="wiz-auto-by"))
+            yield labelled("Cycles", Input(c.auto_cycles, placeholder="1–61", compact=True, id="wiz-cycles"),
+                           id="wiz-cycles-row")
+            yield labelled("Until", Input(c.auto_until, placeholder="YYYY-MM-DD", compact=True, id="wiz-until"),
+                           Label(self.gmt_offset, classes="muted wiz-offset"), id="wiz-until-row")
+            yield Static(AUTO_NOTE, classes="muted wiz-note")
+        yield Static("", id="wiz-renew-summary")
+
+    def on_mount(self) -> None:
+        self.sync()
+
+    def sync(self) -> None:
+        manual = self.choices.renew_mode == MANUAL
+        self.query_one("#wiz-manual-row").display = manual
+        self.query_one("#wiz-auto-rows").display = not manual
+        self.query_one("#wiz-cycles-row").display = self.choices.auto_by == "cycles"
+        self.query_one("#wiz-until-row").display = self.choices.auto_by == "until"
+
+    def show_summary(self, markup: str) -> None:
+        self.query_one("#wiz-renew-summary", Static).update(markup)
+
+    def mark(self, field: str | None) -> None:
+        """Tint the input the core refused (or none)."""
+        for name, input_id in (("Renew To", "wiz-renew-to"), ("cycles", "wiz-cycles"), ("until", "wiz-until")):
+            self.query_one(f"#{input_id}", Input).set_class(field == name, "-invalid-field")
+
+    @on(RadioSet.Changed, "#wiz-renew-mode")
+    def _mode(self, event: RadioSet.Changed) -> None:
+        self.choices.renew_mode = event.pressed.id.removeprefix("wiz-mode-")
+        self.sync()
+
+    @on(RadioSet.Changed, "#wiz-auto-by")
+    def _by(self, event: RadioSet.Changed) -> None:
+        self.choices.auto_by = event.pressed.id.removeprefix("wiz-by-")
+        self.sync()
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        field = {"wiz-renew-to": "renew_to", "wiz-cycles": "auto_cycles", "wiz-until": "auto_until"}.get(event.input.id)
+        if field:
+            setattr(self.choices, field, event.value.strip())

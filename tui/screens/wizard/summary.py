@@ -1,0 +1,62 @@
+"""The renewal summary the seed guide shows under the sites and again on the confirmation step:
+"Renew To" (with the GMT offset), "Number of Renewal Door(s)"… per service type, and the total
+("Total Credit" for credit payment, "Total Price" otherwise)."""
+from __future__ import annotations
+
+from rich.markup import escape
+
+from smartpay.core.domain import SERVICE_TYPES
+from smartpay.core.views import Quote
+
+
+def term_line(ptime, quote: Quote) -> tuple[str, str] | None:
+    if quote.renew_mode == "manual" and quote.renew_to:
+        offset = ptime.offset_label(ptime.end_of_day(quote.renew_to))
+        return "Renew To", f"{quote.renew_to.isoformat()} {offset}"
+    if quote.renew_mode == "auto":
+        lasts = f"{quote.auto_cycles} cycle(s) of 30 days" if quote.auto_cycles else f"until {quote.auto_until}"
+        return "Auto Renew", f"every 30 days, {lasts}"
+    return None
+
+
+def summary_pairs(ptime, quote: Quote, pay_in: str) -> list[tuple[str, str]]:
+    word = "Activation" if quote.purpose == "activation" else "Renewal"
+    pairs: list[tuple[str, str]] = []
+    term = term_line(ptime, quote)
+    if term:
+        pairs.append(term)
+    pairs += [(f"Number of {word} {label}(s)", str(quote.counts.get(key, 0)))
+              for key, label in SERVICE_TYPES[quote.project_type].items()]
+    # Auto-renew is charged per 30-day cycle: the total is what each cycle costs.
+    each = " per cycle" if quote.renew_mode == "auto" else ""
+    if pay_in == "credit":
+        pairs.append((f"Total Credit{each}", str(quote.total_credits)))
+    else:
+        pairs.append((f"Total Price{each}", quote.total.format()))
+    return pairs
+
+
+def summary_markup(ptime, quote: Quote, pay_in: str, columns: int = 1) -> str:
+    """The pairs as "Label: value" lines, `columns` per line (two fit 80 columns)."""
+    cells = [f"[dim]{escape(k)}:[/dim] [b]{escape(v)}[/b]" for k, v in summary_pairs(ptime, quote, pay_in)]
+    plain = [f"{k}: {v}" for k, v in summary_pairs(ptime, quote, pay_in)]
+    if columns == 1:
+        return "\n".join(cells)
+    width = max(len(p) for p in plain) + 2
+    lines = []
+    for i in range(0, len(cells), columns):
+        row = ""
+        for cell, text in zip(cells[i:i + columns], plain[i:i + columns]):
+            row += cell + " " * (width - len(text))
+        lines.append(row.rstrip())
+    return "\n".join(lines)
+
+
+def left_out_note(quote: Quote) -> str:
+    """Items the quote left out, with the reason (R6: "items already past the date are left out")."""
+    if not quote.excluded:
+        return ""
+    reasons: dict[str, int] = {}
+    for line in quote.excluded:
+        reasons[line.excluded_reason or ""] = reasons.get(line.excluded_reason or "", 0) + 1
+    return "Left out: " + "; ".join(f"{n} item(s): {reason}" for reason, n in reasons.items())

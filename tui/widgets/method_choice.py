@@ -1,0 +1,130 @@
+"""The payment method step ("Choose the payment method. If coupons are available, you can check
+them."): every installed method, the eligible ones selectable and the others greyed with the
+plugin's own reason, and the operator's coupons as a checklist with their balances; what the
+checked coupons do not cover is paid by the chosen method (Stripe or PayPal).
+
+The widget only holds the operator's choice; the core decides (payments.pay) and its refusal is
+shown by the screen, which keeps this widget — and so the choice — as it was."""
+from __future__ import annotations
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, RadioButton, RadioSet, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from smartpay.core.money import Money
+from smartpay.core.services.payments import MethodOption
+from smartpay.core.views import CouponView
+
+from .tcss_file import beside
+
+
+def coupon_line(coupon: CouponView, local_date) -> str:
+    """"CP-…  20.00 USD left of 50.00 USD · expires 2026-03-09" (fits 80 columns)."""
+    expires = f" · expires {local_date(coupon.expires_at).isoformat()}" if coupon.expires_at else ""
+    return f"{coupon.code}  {coupon.remaining.format()} left of {coupon.face_value.format()}{expires}"
+
+
+def coupons_cover(coupons: list[CouponView], codes: tuple[str, ...], total: Money) -> Money:
+    """What the checked coupons would pay of `total` (the core applies them in the same order)."""
+    left = total.amount
+    for coupon in coupons:
+        if coupon.code in codes and coupon.remaining.currency == total.currency:
+            left -= min(left, coupon.remaining.amount)
+    return Money(total.amount - left, total.currency)
+
+
+class MethodChoice(Vertical):
+    DEFAULT_CSS = beside(__file__)
+
+    def __init__(self, options: list[MethodOption], coupons: list[CouponView], total: Money, local_date, *,
+                 id: str | None = None) -> None:
+        """`local_date`: datetime → the platform's calendar date (core.ptime.local_date)."""
+        super().__init__(id=id)
+        self.options = options
+        self.total = total
+        self._fmt = local_date
+        # Coupons in another currency cannot pay this order: not offered.
+        self.coupons = [c for c in coupons if c.remaining.currency == total.currency]
+        self.coupon_option = next((o for o in options if o.partial_tender), None)
+
+    def compose(self) -> ComposeResult:
+        yield Label("Payment Method", classes="method-heading")
+        whole = self._whole_methods()
+        eligible = [o for o in whole if o.eligible]
+        # The eligible methods are the radio choice; the others follow, greyed, each with the
+        # plugin's reason on lines of their own (they wrap at 80 columns; a radio label cannot).
+        with RadioSet(id="method-radios") as radios:
+            radios.display = bool(eligible)
+            for n, option in enumerate(eligible):
+                yield RadioButton(escape(option.label), value=n == 0, name=option.key, id=f"method-{option.key}")
+        for option in whole:
+            if not option.eligible:
+                yield Static(self._greyed(option), id=f"method-{option.key}-greyed", classes="method-greyed")
+        if self.coupon_option is not None:
+            if self.coupon_option.eligible and self.coupons:
+                yield Label("Coupons (check the ones to use)", classes="method-heading")
+                yield SelectionList[str](*(Selection(coupon_line(c, self._fmt), c.code) for c in self.coupons),
+                                         id="coupon-list")
+            else:
+                yield Static(self._greyed(self.coupon_option), id="coupon-greyed", classes="method-greyed")
+        yield Static("", id="method-remainder")
+
+    @staticmethod
+    def _greyed(option: MethodOption) -> str:
+        return f"{escape(option.label)} — {escape(option.reason)}"
+
+    def _whole_methods(self) -> list[MethodOption]:
+        return [o for o in self.options if not o.partial_tender]
+
+    def on_mount(self) -> None:
+        self._show_remainder()
+
+    # -- the choice ------------------------------------------------------------------------------
+    @property
+    def method(self) -> str | None:
+        """The chosen method's key (None when no whole method is eligible)."""
+        pressed = self.query_one("#method-radios", RadioSet).pressed_button
+        return pressed.name if pressed is not None else None
+
+    @property
+    def coupon_codes(self) -> tuple[str, ...]:
+        found = self.query("#coupon-list")
+        if not found:
+            return ()
+        checked = set(found.first(SelectionList).selected)
+        return tuple(c.code for c in self.coupons if c.code in checked)  # in list order, as shown
+
+    def choose(self, key: str) -> None:
+        self.query_one(f"#method-{key}", RadioButton).value = True
+
+    def check_coupons(self, *codes: str) -> None:
+        listing = self.query_one("#coupon-list", SelectionList)
+        for code in codes:
+            listing.select(code)
+
+    @property
+    def method_label(self) -> str:
+        key = self.method
+        return next((o.label for o in self.options if o.key == key), "")
+
+    # -- what the coupons leave to pay -------------------------------------------------------------
+    @on(RadioSet.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _show_remainder(self) -> None:
+        remainder = self.query_one("#method-remainder", Static)
+        codes = self.coupon_codes
+        remainder.display = bool(codes)
+        if not codes:
+            remainder.update("")
+            return
+        covered = coupons_cover(self.coupons, codes, self.total)
+        rest = self.total - covered
+        if rest.amount == 0:
+            remainder.update(f"Coupons cover the whole order ({self.total.format()})")
+        else:
+            by = self.method_label or "the method you choose above"
+            remainder.update(f"Coupons cover {covered.format()}; the remaining [b]{rest.format()} is paid by "
+                             f"{escape(by)}[/b]")
