@@ -2,15 +2,16 @@
 
 One run, for the due plan ids:
 
-1. **Claim** (this thread; batches of two plans per worker, at most BATCH, one short
-   transaction each): lock the plans — `FOR UPDATE SKIP LOCKED` on PostgreSQL, so a plan another runner holds is skipped; SQLite's
-   BEGIN IMMEDIATE serialises writers — check again that each is due, quote one 30-day cycle as
-   the payer (R1 and the method's eligibility still apply; a plan that can no longer be charged
-   stops with the reason), and create each cycle's order, attempt and `renewal_cycle` row. That
-   row is UNIQUE per (plan, cycle, try): two runners can never both create it. If a batch meets
-   that constraint, its plans are claimed again one by one, so only the contested one is skipped.
-   Batches are claimed lazily — the next one only when fewer charges than workers are in
-   flight — because a claim starts its order's 15-minute window.
+1. **Claim** (this thread; batches of four plans per worker, at most BATCH, one short
+   transaction each): lock the plans — `FOR UPDATE SKIP LOCKED` on PostgreSQL, so a plan
+   another runner holds is skipped; SQLite's BEGIN IMMEDIATE serialises writers — check again
+   that each is due, quote one 30-day cycle as the payer (R1 and the method's eligibility still
+   apply; a plan that can no longer be charged stops with the reason), and create each cycle's
+   order, attempt and `renewal_cycle` row. That row is UNIQUE per (plan, cycle, try): two
+   runners can never both create it. If a batch meets that constraint, its plans are claimed
+   again one by one, so only the contested one is skipped. Batches are claimed lazily — the
+   next one only when less than a batch of charges is in flight — because a claim starts its
+   order's 15-minute window.
 2. **Charge** (`renew_concurrency` worker threads): `method.charge_saved(ChargeRequest(...,
    saved_method=…, idempotency_key="<txn>-01"))`, outside any transaction; a claim whose window
    passed while it waited is not sent (answered CANCELED with `not_sent`: not a decline).
@@ -91,14 +92,15 @@ class RenewalRunner:
             for _ in range(workers):
                 pool.submit(_charge_loop, charges, answers, self.service.now)
             try:
-                step = min(BATCH, 2 * workers)   # a claim's charges are all sent within a few provider calls
+                # Claim lazily: a claim opens its order's payment window, so at most two batches
+                # (a few provider calls per worker) wait at any time; the next batch is claimed
+                # while the workers charge the previous one. Claiming every due plan up front would
+                # let queued charges outlive their window: reconcile would expire them while the
+                # worker still sends them.
+                step = min(BATCH, 4 * workers)
                 for start in range(0, len(plan_ids), step):
                     chunk = plan_ids[start:start + step]
-                    # Claim lazily: a claim opens its order's payment window, so claim the next
-                    # batch only once the workers have (nearly) caught up. Claiming every due plan
-                    # up front would let queued charges outlive their window: reconcile would
-                    # expire them while the worker still sends them.
-                    while in_flight >= workers:
+                    while in_flight >= step:
                         in_flight -= self._record(answers, count, wait=True)
                     try:
                         claims, outcomes = self._claim(chunk)

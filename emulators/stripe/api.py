@@ -6,8 +6,8 @@ Every /v1 request goes through the same steps Stripe's own edge does: the API ke
 the armed fault (faults.py), then the idempotency layer — a POST with an `Idempotency-Key`
 seen before replays the stored answer (`Idempotent-Replayed: true`), or is refused with an
 `idempotency_error` when its parameters differ, or with a 409 `idempotency_key_in_use` while
-a request with the same key is still being handled (e.g. held by a `slow` fault). Answers that reached the API (successes and
-card errors) are stored; validation errors and injected 500s are not, so a retry can succeed."""
+a request with the same key is still being handled (e.g. held by a `slow` fault). Answers that
+reached the API (successes and card errors) are stored; validation errors and injected 500s are not, so a retry can succeed."""
 from __future__ import annotations
 
 import base64
