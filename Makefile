@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/smartpay demo
+	$(VENV)/bin/smartpay demo --open
 
 test: test-sqlite test-postgres
 

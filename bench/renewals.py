@@ -11,8 +11,14 @@ the HTTP/SDK cost must hide behind the provider's latency.
 A second line runs the same plans through a FakeCard-like method that only sleeps 20 ms (no
 HTTP), and a third gives the core's own cost per renewal with a 0 ms provider, so the three
 separate core cost from HTTP cost. The runner's provider calls share one interpreter (threads),
-so CPU spent per renewal — core work plus the SDK's own request/response handling, about 2 ms
-each here — counts against the bound's 20 ms ÷ 8 = 2.5 ms per renewal.
+so CPU spent per renewal — core work plus the SDK's own request/response handling — counts
+against the bound's 20 ms ÷ 8 = 2.5 ms per renewal.
+
+What is left after the runner's batches were made cheap (about 1 ms of core work per renewal):
+the SDK's ~1.5 ms of CPU per charge, and the emulator's own ~1.3 ms per request in its process.
+The emulator (wsgiref, HTTP/1.0) closes every connection, so each charge also pays a TCP
+connect and a new urllib3 connection, which Stripe's keep-alive would not; on a two-core
+machine shared with other jobs, that CPU competes with the runner's.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from smartpay.core.db.models import Item, PaymentAttempt
-from smartpay.core.errors import PaymentInProgress, PermissionDenied
+from smartpay.core.errors import OrderStateError, PaymentInProgress, PermissionDenied
 from smartpay.emulators.faults import Fault
 
 from paypal_support import approve_on_page, cancel_on_page, method_config, paypal  # noqa: F401 (fixture)
@@ -108,7 +108,7 @@ def test_r8_check_times_out_an_overdue_order_with_nothing_in_flight(desk, clock)
     assert desk.payment_status.check(ak(desk), order.txn).order.state == "timed_out"
 
 
-def test_only_the_payer_may_check_or_cancel(desk):
+def test_only_the_payer_may_check_cancel_or_resume(desk):
     inst = desk.auth.actor("inst_regular")
     from smartpay.core.services.quotes import Selection
     selection = Selection("community", project_ids=(desk.world.community.id,),
@@ -120,6 +120,8 @@ def test_only_the_payer_may_check_or_cancel(desk):
         desk.payment_status.check(ak(desk), order.txn)
     with pytest.raises(PermissionDenied):
         desk.payment_status.cancel(ak(desk), order.txn)
+    with pytest.raises(PermissionDenied):
+        desk.payment_status.resumable(ak(desk), order.txn)
 
 
 def test_cancel_closes_the_hosted_page_then_cancels_the_order(desk, stripe_emulator):
@@ -147,3 +149,30 @@ def test_cancel_is_refused_while_the_provider_cannot_say(desk, stripe_emulator):
     with pytest.raises(PaymentInProgress):
         desk.payment_status.cancel(ak(desk), order.txn)
     assert desk.orders.get(ak(desk), order.txn).state == "processing"
+
+
+def test_resumable_while_processing_even_with_a_page_open(desk):
+    order = community_order(desk, ["apt101"])
+    assert desk.payment_status.resumable(ak(desk), order.txn).txn == order.txn
+    desk.payments.pay(ak(desk), order.txn, "stripe")
+    assert desk.payment_status.resumable(ak(desk), order.txn).state == "processing"
+
+
+def test_r8_a_timed_out_order_is_not_resumable(desk, clock):
+    from smartpay.core.errors import OrderTimedOut
+    order = community_order(desk, ["apt101"])
+    clock.advance(minutes=desk.settings.order_window_minutes, seconds=1)
+    with pytest.raises(OrderTimedOut):
+        desk.payment_status.resumable(ak(desk), order.txn)
+    assert desk.orders.get(ak(desk), order.txn).state == "timed_out"
+    with pytest.raises(OrderStateError):  # and stays so
+        desk.payment_status.resumable(ak(desk), order.txn)
+
+
+def test_a_paid_order_is_not_resumable(desk, stripe_emulator):
+    order = community_order(desk, ["apt101"])
+    started = desk.payments.pay(ak(desk), order.txn, "stripe")
+    pay_on_page(started.redirect_url)
+    desk.payment_status.check(ak(desk), order.txn)
+    with pytest.raises(OrderStateError):
+        desk.payment_status.resumable(ak(desk), order.txn)

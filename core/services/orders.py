@@ -10,6 +10,7 @@ import json
 import peewee as pw
 
 from .. import validate
+from ..db import bulk
 from ..db.database import locked
 from ..db.models import Account, AuditLog, BillingInfo, Item, Order, OrderItem, PaymentAttempt, Project
 from ..domain import AttemptState, OrderState, Purpose, RenewMode, Role
@@ -21,6 +22,12 @@ from .convert import order_view
 from .quotes import Selection
 
 MAX_CREDIT_PURCHASE = 1_000_000
+# The columns create_for_plans writes, in its rows' order.
+_PLAN_ORDER = [Order.txn, Order.payer, Order.purpose, Order.unit, Order.total, Order.state, Order.created_at,
+               Order.deadline_at, Order.terms_accepted_at, Order.billing_json, Order.project_type, Order.renew_mode,
+               Order.auto_cycles, Order.auto_until]
+_PLAN_LINE = [OrderItem.order, OrderItem.item, OrderItem.project, OrderItem.service_type, OrderItem.days,
+              OrderItem.price, OrderItem.expires_before, OrderItem.expires_after]
 PAY_IN = ("money", "credit")
 
 
@@ -81,26 +88,25 @@ class OrderService(Service):
                        row.company, row.attn, row.address, row.tel, row.fax)))
                    for row in BillingInfo.select().where(BillingInfo.account.in_(list({p.id for _, p, *_ in entries})))}
         txns = self._fresh_txns(len(entries))
-        rows = []
-        for txn, (plan, payer, lines, total) in zip(txns, entries):
-            source = sources[plan.source_order_id]
-            rows.append(dict(txn=txn, payer=payer.id, purpose=Purpose.RENEWAL.value, unit=total.currency,
-                             total=total.amount, state=OrderState.PROCESSING.value, created_at=now,
-                             deadline_at=deadline, terms_accepted_at=source.terms_accepted_at,
-                             billing_json=billing.get(payer.id, source.billing_json), project_type=plan.project_type,
-                             renew_mode=RenewMode.AUTO.value, auto_cycles=plan.cycles_limit, auto_until=plan.until))
-        Order.insert_many(rows).execute()
-        orders = {o.txn: o for o in Order.select().where(Order.txn.in_(txns))}
-        OrderItem.insert_many([
-            dict(order=orders[txn].id, item=line.item_id, project=line.project_id, service_type=line.service_type,
-                 days=line.days, price=line.price.amount, expires_before=line.expires_at,
-                 expires_after=line.next_expires_at)
-            for txn, (_, _, lines, _) in zip(txns, entries) for line in lines]).execute()
-        AuditLog.insert_many([
-            dict(at=now, actor=None, action="order.create", target=txn, detail=json.dumps(
+        # One executemany per table (core/db/bulk.py): peewee's insert_many builds SQL per value.
+        rows = [(txn, payer.id, Purpose.RENEWAL.value, total.currency, total.amount, OrderState.PROCESSING.value, now,
+                 deadline, sources[plan.source_order_id].terms_accepted_at,
+                 billing.get(payer.id, sources[plan.source_order_id].billing_json), plan.project_type,
+                 RenewMode.AUTO.value, plan.cycles_limit, plan.until)
+                for txn, (plan, payer, lines, total) in zip(txns, entries)]
+        bulk.insert_many(Order, _PLAN_ORDER, rows)
+        # Only the new ids are read back: every other column is in hand.
+        ids = dict(Order.select(Order.txn, Order.id).where(Order.txn.in_(txns)).tuples())
+        orders = {row[0]: Order(id=ids[row[0]], **{f.name: v for f, v in zip(_PLAN_ORDER, row)}) for row in rows}
+        bulk.insert_many(OrderItem, _PLAN_LINE, [
+            (orders[txn].id, line.item_id, line.project_id, line.service_type, line.days, line.price.amount,
+             line.expires_at, line.next_expires_at)
+            for txn, (_, _, lines, _) in zip(txns, entries) for line in lines])
+        bulk.insert_many(AuditLog, [AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.target, AuditLog.detail], [
+            (now, None, "order.create", txn, json.dumps(
                 dict(purpose=Purpose.RENEWAL.value, total=total.amount, unit=total.currency, items=len(lines),
                      plan=plan.id), default=str, sort_keys=True))
-            for txn, (plan, _, lines, total) in zip(txns, entries)]).execute()
+            for txn, (plan, _, lines, total) in zip(txns, entries)])
         return [orders[txn] for txn in txns]
 
     def _fresh_txns(self, n: int) -> list[str]:

@@ -15,6 +15,7 @@ from ..db.models import Order, PaymentAttempt
 from ..domain import AttemptState, OrderState
 from ..errors import OrderStateError, OrderTimedOut, PaymentInProgress, PermissionDenied
 from ..plugin_host import ChargeResult, ChargeStatus
+from ..plugin_host.method import ask_expire, ask_status
 from ..views import Actor, OrderView
 from .base import Service
 from .payments import PaymentOutcome
@@ -41,7 +42,11 @@ class PaymentStatusService(Service):
             return PaymentOutcome(self.core.orders.get(actor, txn))
         try:
             method = self.core.plugins.method(attempt.method)
-            result = method.expire(txn, attempt.provider_ref) if overdue else method.status(txn, attempt.provider_ref)
+            # The original request, rebuilt from the attempt row, lets a provider whose create
+            # answer was lost replay it under the same key instead of guessing (as reconcile does).
+            request = self.core.payments.rebuild_request(order, attempt)
+            ask = ask_expire if overdue else ask_status
+            result = ask(method, txn, attempt.provider_ref, request)
         except Exception as exc:  # the provider is unreachable: the payer may still pay; ask again later
             return PaymentOutcome(self.core.orders.get(actor, txn), attempt.redirect_url,
                                   f"could not reach {attempt.method}: {type(exc).__name__}")
@@ -86,7 +91,7 @@ class PaymentStatusService(Service):
             return self.core.orders.cancel(actor, txn)
         method = self.core.plugins.method(attempt.method)
         try:
-            result = method.expire(txn, attempt.provider_ref)
+            result = ask_expire(method, txn, attempt.provider_ref, self.core.payments.rebuild_request(order, attempt))
         except Exception as exc:
             raise PaymentInProgress(f"order {txn}: could not reach {method.label} to close the payment page "
                                     f"({type(exc).__name__}); try again") from None

@@ -25,6 +25,9 @@ from .base import Service
 from .convert import actor_of
 
 log = logging.getLogger("smartpay.payments")
+# What settling an attempt changes.
+SETTLE_FIELDS = [PaymentAttempt.state, PaymentAttempt.provider_ref, PaymentAttempt.redirect_url, PaymentAttempt.detail,
+                 PaymentAttempt.amount, PaymentAttempt.updated_at]
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,9 @@ class PaymentService(Service):
         return result
 
     def _settle(self, attempt: PaymentAttempt, state: AttemptState, result: ChargeResult,
-                amount: Money | None = None) -> None:
+                amount: Money | None = None, save: bool = True) -> None:
+        """Settle `attempt` with `result`; `save=False` only changes the row in hand (the
+        runner's batches save SETTLE_FIELDS in bulk, core/services/recording.py)."""
         attempt.state = state.value
         attempt.provider_ref = result.provider_ref or attempt.provider_ref
         attempt.redirect_url = result.redirect_url or attempt.redirect_url
@@ -277,8 +282,8 @@ class PaymentService(Service):
         if amount is not None:
             attempt.amount = amount.amount
         attempt.updated_at = self.now()
-        attempt.save(only=[PaymentAttempt.state, PaymentAttempt.provider_ref, PaymentAttempt.redirect_url,
-                           PaymentAttempt.detail, PaymentAttempt.amount, PaymentAttempt.updated_at])
+        if save:
+            attempt.save(only=SETTLE_FIELDS)
 
     def _complete(self, order: Order, lines: list[OrderItem] | None = None) -> None:
         """Paid in full: state, expiries and ledger move together, once (R8). `lines`: the order's
@@ -358,9 +363,11 @@ class PaymentService(Service):
         return self.record_results([(txn, attempt_id, result)], window_closed=window_closed)[0]
 
     def record_results(self, answers: Sequence[tuple[str, int, ChargeResult]],
-                       window_closed: bool = False) -> list[PaymentOutcome]:
+                       window_closed: bool = False, full_views: bool = True) -> list[PaymentOutcome]:
         """`record_result` for several answers in one transaction — the auto-renew runner records
-        its charges in batches. Each answer gets exactly the decisions `record_result` makes."""
+        its charges in batches. Each answer gets exactly the decisions `record_result` makes.
+        `full_views=False`: the outcomes' orders come without lines and attempts (the runner only
+        reads their state)."""
         from .recording import record_answers
-        return record_answers(self, answers, window_closed)
+        return record_answers(self, answers, window_closed, full_views)
 

@@ -17,6 +17,12 @@ for all of them is read once — orders (locked in id order), attempts, lines wi
 changed by an earlier answer of the batch are tracked, so a later answer for the same items
 sees them moved. Refunds are asked of the provider after the commit, outside the transaction.
 
+The common answer of a runner's batch — a renewal cycle paid, its items not moved, its plan
+going on — is written in bulk (`_Writes`): its attempt, order, item expiries, plan and audit
+rows are changed in hand and saved with one statement per table at the end of the batch, the
+same rows and values one-by-one saving would write. Any other answer first saves what is held
+(`flush`), so everything it reads or writes sees the batch's earlier answers, in order.
+
 `system_processing` ("paid, being applied") is not used: a paid answer is recorded and applied
 in the same transaction, so there is never a committed moment in which an order is paid but not
 yet applied.
@@ -24,15 +30,18 @@ yet applied.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
+from ..db import bulk
 from ..db.database import locked
-from ..db.models import CouponEntry, Item, Order, OrderItem, PaymentAttempt
-from ..domain import AttemptState, OrderState
+from ..db.models import Account, AuditLog, CouponEntry, Item, Order, OrderItem, PaymentAttempt, RenewalPlan
+from ..domain import AttemptState, OrderState, Purpose
 from ..errors import InvalidInput, NotFound
 from ..money import Money
 from ..plugin_host import ChargeResult, ChargeStatus
+from .renewals import PLAN_PROGRESS, PlanState
 
 if TYPE_CHECKING:
     from .payments import PaymentOutcome, PaymentService
@@ -40,6 +49,32 @@ if TYPE_CHECKING:
 SETTLED = (AttemptState.SUCCEEDED, AttemptState.FAILED, AttemptState.CANCELLED, AttemptState.REFUNDED)
 GAVE_UP = (AttemptState.FAILED, AttemptState.CANCELLED)   # a PROCESSED for these is refunded
 APPLICABLE = (OrderState.PROCESSING, OrderState.SYSTEM_PROCESSING, OrderState.TIMED_OUT)
+
+
+_ORDER_PAID = [Order.state, Order.paid_at, Order.finished_at]
+_AUDIT = [AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.target, AuditLog.detail]
+
+
+@dataclass
+class _Writes:
+    """Rows changed in hand by paid renewal cycles, saved in bulk by `flush` (see the module doc)."""
+
+    attempts: dict[int, PaymentAttempt] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    expiries: list[tuple] = field(default_factory=list)     # (expires_after, item id, expires_before)
+    plans: dict[int, RenewalPlan] = field(default_factory=dict)
+    audits: list[tuple] = field(default_factory=list)       # AuditLog rows, in the order written
+
+    def flush(self) -> None:
+        from .payments import SETTLE_FIELDS
+
+        bulk.save_many(list(self.attempts.values()), SETTLE_FIELDS)
+        bulk.save_many(list(self.orders.values()), _ORDER_PAID)
+        # The guard on the old expiry makes a second application a no-op (as _apply_effects).
+        bulk.update_many(Item, [Item.expires_at], [Item.id, Item.expires_at], self.expiries)
+        bulk.insert_many(AuditLog, _AUDIT, self.audits)
+        bulk.save_many(list(self.plans.values()), PLAN_PROGRESS)
+        self.attempts, self.orders, self.expiries, self.plans, self.audits = {}, {}, [], {}, []
 
 
 @dataclass
@@ -53,10 +88,11 @@ class _Batch:
     cycles: dict                                # order id → (cycle, plan) for auto-renew cycle orders
     refunds: list[int]
     completed: list[int]                        # order ids completed, for the order_completed hook
+    writes: _Writes = field(default_factory=_Writes)
 
 
 def record_answers(payments: "PaymentService", answers: Sequence[tuple[str, int, ChargeResult]],
-                   window_closed: bool = False) -> list["PaymentOutcome"]:
+                   window_closed: bool = False, full_views: bool = True) -> list["PaymentOutcome"]:
     from .payments import PaymentOutcome
 
     if not answers:
@@ -73,13 +109,30 @@ def record_answers(payments: "PaymentService", answers: Sequence[tuple[str, int,
             if attempt is None or attempt.order_id != order.id:
                 raise InvalidInput("attempt", f"attempt {attempt_id} does not belong to order {txn}")
             replies.append(_apply(payments, batch, order, attempt, result, window_closed))
+        batch.writes.flush()
     for refund_id in batch.refunds:
         core.refunds.attempt(refund_id)  # outside the transaction: it calls the provider
-    views = core.orders.views(list(batch.orders.values()))
-    for order_id in batch.completed:
-        core.plugins.order_completed(views[order_id])
+    listened = batch.completed and _hook_listened(core)
+    if full_views or listened:
+        views = core.orders.views(list(batch.orders.values()))
+    else:  # nobody reads the lines or attempts: the order rows in hand make the views
+        from .convert import order_view
+        logins = dict(Account.select(Account.id, Account.login)
+                      .where(Account.id.in_(list({o.payer_id for o in batch.orders.values()}))).tuples())
+        views = {o.id: order_view(o, logins.get(o.payer_id)) for o in batch.orders.values()}
+    if listened:
+        for order_id in batch.completed:
+            core.plugins.order_completed(views[order_id])
     return [PaymentOutcome(views[batch.orders[txn].id], redirect, message)
             for (txn, _, _), (redirect, message) in zip(answers, replies)]
+
+
+def _hook_listened(core) -> bool:
+    """Whether any plugin implements `order_completed` (its full views are built only then)."""
+    try:
+        return bool(core.plugins._ensure_loaded().hook.order_completed.get_hookimpls())
+    except AttributeError:  # another plugin host: assume someone listens
+        return True
 
 
 def _read(core, answers) -> _Batch:
@@ -104,19 +157,15 @@ def _apply(payments: "PaymentService", batch: _Batch, order: Order, attempt: Pay
     """One answer's decisions (see the module's table); returns (redirect url, message)."""
     core = payments.core
     status = result.status
-    if attempt.state in SETTLED:
-        if status == ChargeStatus.PROCESSED and attempt.state in GAVE_UP:
-            # Money taken for an attempt the desk had already written off (declined, expired,
-            # cancelled): its order has ended, so the payment cannot be applied — never keep it.
-            problem = f"the payment attempt had been recorded as {attempt.state}"
-            payments._settle(attempt, AttemptState.SUCCEEDED, result)
-            _refund(core, batch, order, attempt, result, problem)
-            return attempt.redirect_url, f"paid after {problem}; the payment is refunded"
-        return attempt.redirect_url, "already settled"
     cycle = batch.cycles.get(order.id)
-    if status == ChargeStatus.PROCESSED:
-        payments._settle(attempt, AttemptState.SUCCEEDED, result)
+    if status == ChargeStatus.PROCESSED and attempt.state not in SETTLED:
+        payments._settle(attempt, AttemptState.SUCCEEDED, result, save=False)
+        batch.writes.attempts[attempt.id] = attempt
         problem = _why_not_applicable(core, order, attempt, result, batch)
+        if problem is None and _completes_in_bulk(order, batch.lines.get(order.id, []), cycle):
+            _complete_in_bulk(payments, batch, order, result, cycle)
+            return result.redirect_url, result.message
+        batch.writes.flush()  # whatever comes next reads or writes the rows as saved so far
         if problem is None:
             payments._complete(order, batch.lines.get(order.id, []))
             for line in batch.lines.get(order.id, ()):  # what the guarded expiry update just did
@@ -126,7 +175,18 @@ def _apply(payments: "PaymentService", batch: _Batch, order: Order, attempt: Pay
             batch.completed.append(order.id)
         else:
             _refund(core, batch, order, attempt, result, problem)
-    elif status == ChargeStatus.PENDING:
+        return result.redirect_url, result.message
+    batch.writes.flush()
+    if attempt.state in SETTLED:
+        if status == ChargeStatus.PROCESSED and attempt.state in GAVE_UP:
+            # Money taken for an attempt the desk had already written off (declined, expired,
+            # cancelled): its order has ended, so the payment cannot be applied — never keep it.
+            problem = f"the payment attempt had been recorded as {attempt.state}"
+            payments._settle(attempt, AttemptState.SUCCEEDED, result)
+            _refund(core, batch, order, attempt, result, problem)
+            return attempt.redirect_url, f"paid after {problem}; the payment is refunded"
+        return attempt.redirect_url, "already settled"
+    if status == ChargeStatus.PENDING:
         payments._settle(attempt, AttemptState.PROCESSING, result)
     elif status == ChargeStatus.UNDEFINED:
         payments._settle(attempt, AttemptState.UNKNOWN, result)
@@ -149,6 +209,45 @@ def _apply(payments: "PaymentService", batch: _Batch, order: Order, attempt: Pay
             if not nothing_charged:
                 core.renewals.on_failed(order, order.failure_reason or "payment failed", cycle)
     return result.redirect_url, result.message
+
+
+def _completes_in_bulk(order: Order, lines: list[OrderItem], cycle) -> bool:
+    """A paid renewal cycle whose completion only writes rows in hand: every line has an item
+    and an old expiry, and the plan goes on (ending it reads the items again and audits)."""
+    if cycle is None or order.purpose != Purpose.RENEWAL or not lines:
+        return False
+    if any(line.item_id is None or line.expires_before is None for line in lines):
+        return False
+    row, plan = cycle
+    if plan.state != PlanState.ACTIVE:
+        return True  # on_paid's _end_if_done does nothing for an ended or stopped plan
+    cycles_done = max(plan.cycles_done, row.cycle)
+    return plan.until is None and (plan.cycles_limit is None or cycles_done < plan.cycles_limit)
+
+
+def _complete_in_bulk(payments: "PaymentService", batch: _Batch, order: Order, result: ChargeResult, cycle) -> None:
+    """What `payments._complete` (a renewal order) and `renewals.on_paid` (its cycle) write,
+    changed in hand and held in `batch.writes`."""
+    now = payments.now()
+    writes = batch.writes
+    order.state = OrderState.SUCCEEDED.value
+    order.paid_at = order.finished_at = now
+    writes.orders[order.id] = order
+    for line in batch.lines[order.id]:
+        writes.expiries.append((line.expires_after, line.item_id, line.expires_before))
+        if batch.expiries.get(line.item_id) == line.expires_before:
+            batch.expiries[line.item_id] = line.expires_after
+    writes.audits.append((now, None, "order.paid", order.txn,
+                          json.dumps(dict(total=order.total, unit=order.unit), default=str, sort_keys=True)))
+    row, plan = cycle
+    plan.cycles_done = max(plan.cycles_done, row.cycle)
+    plan.failures = 0
+    plan.next_retry_at = None
+    if result.saved_method:  # the provider may hand out a fresh token
+        plan.saved_method = result.saved_method
+    plan.updated_at = now
+    writes.plans[plan.id] = plan
+    batch.completed.append(order.id)
 
 
 def _expired_at_provider(result: ChargeResult) -> bool:

@@ -35,6 +35,7 @@ from typing import Callable
 
 import peewee as pw
 
+from ..db import bulk
 from ..db.database import is_postgres
 from ..db.models import Account, Item, Order, PaymentAttempt, RenewalCycle, RenewalPlan, RenewalPlanItem
 from ..domain import AttemptState, OrderState, Purpose, RenewMode
@@ -46,6 +47,9 @@ from .quotes import Selection
 from .renewals import OPEN_ORDER_STATES, PlanState, RenewalRunSummary, RenewalService, is_due
 
 BATCH = 32
+_NEW_ATTEMPT = [PaymentAttempt.order, PaymentAttempt.method, PaymentAttempt.idempotency_key, PaymentAttempt.amount,
+                PaymentAttempt.unit, PaymentAttempt.state, PaymentAttempt.detail, PaymentAttempt.created_at,
+                PaymentAttempt.updated_at]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,8 +248,9 @@ class RenewalRunner:
             .where(RenewalCycle.plan.in_([plan.id for plan, *_ in ready]))
             .group_by(RenewalCycle.plan, RenewalCycle.cycle).tuples())})
         # The guard two runners meet on: UNIQUE (plan, cycle, try).
-        RenewalCycle.insert_many([dict(plan=plan.id, cycle=cycle, try_no=tries[(plan.id, cycle)] + 1, order=order.id)
-                                  for (plan, *_), cycle, order in zip(ready, cycles, orders)]).execute()
+        bulk.insert_many(RenewalCycle, [RenewalCycle.plan, RenewalCycle.cycle, RenewalCycle.try_no, RenewalCycle.order],
+                         [(plan.id, cycle, tries[(plan.id, cycle)] + 1, order.id)
+                          for (plan, *_), cycle, order in zip(ready, cycles, orders)])
         now = self.service.now()
         charged = [(entry, order) for entry, order in zip(ready, orders) if entry[3].amount > 0]
         for (plan, _, _, total, _, _), order in zip(ready, orders):
@@ -255,10 +260,10 @@ class RenewalRunner:
                 self.service.on_paid(order, None, ChargeResult(ChargeStatus.PROCESSED, total), (cycle, plan))
         if not charged:
             return []
-        PaymentAttempt.insert_many([
-            dict(order=order.id, method=method.key, idempotency_key=f"{order.txn}-01", amount=total.amount,
-                 unit=total.currency, state=AttemptState.PROCESSING.value, created_at=now, updated_at=now)
-            for (_, _, _, total, method, _), order in charged]).execute()
+        bulk.insert_many(PaymentAttempt, _NEW_ATTEMPT, [
+            (order.id, method.key, f"{order.txn}-01", total.amount, total.currency, AttemptState.PROCESSING.value, "",
+             now, now)
+            for (_, _, _, total, method, _), order in charged])
         attempt_ids = dict(PaymentAttempt.select(PaymentAttempt.order, PaymentAttempt.id)
                            .where(PaymentAttempt.order.in_([order.id for _, order in charged])).tuples())
         return [_Claim(plan.id, order.txn, attempt_ids[order.id], method, request=
@@ -283,7 +288,8 @@ class RenewalRunner:
         if not batch:
             return 0
         try:
-            outcomes = self.core.payments.record_results([(c.txn, c.attempt_id, r) for c, r in batch])
+            outcomes = self.core.payments.record_results([(c.txn, c.attempt_id, r) for c, r in batch],
+                                                              full_views=False)
         except Exception:  # record them one by one, so one bad answer does not hold back the rest
             outcomes = []
             for claim, result in batch:

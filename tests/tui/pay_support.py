@@ -1,15 +1,12 @@
 """Paying in the terminal app, for tests: the demo world on a core whose Stripe and PayPal
-plugins talk to local emulators started by the fixture, orders placed through the core, and
-helpers that wait on a screen rather than sleep.
+plugins talk to local emulators started by the fixture, and the orders the tests pay (money and
+credit), placed through the core.
 
     from pay_support import pay_core, pay_session, emulators   # noqa: F401 (fixtures)
 
 Ports vary from run to run; nothing that shows them goes into a snapshot (the QR screen's
 snapshot renders a fixed URL)."""
 from __future__ import annotations
-
-import asyncio
-from typing import Callable
 
 import pytest
 
@@ -95,12 +92,3 @@ def renewal_of_test1_in_credits(core, login: str = "aktest", renew_to="2025-10-3
     return core.orders.create(actor, "renewal", selection, accept_terms=True, pay_in="credit",
                               renew_mode="manual", renew_to=renew_to)
 
-
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    """Let the app run until `condition()` holds (workers and intervals keep going meanwhile)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await pilot.pause(0.05)

@@ -99,7 +99,7 @@ def test_make_demo_renews_test_1_with_credits_in_a_real_terminal(demo_terminal):
     t.keys("Enter")
     t.wait_for("2025-10-30 23:59:59 GMT+8:00  Active    New Commercial")  # the Subscription list, refreshed
     steady(t)
-    t.keys("Escape")                        # to the left column, then Orders
+    t.keys("Escape")                        # to the left column, then Orders (its fourth section)
     steady(t)
-    t.keys("Down", "Down", "Down", "Enter")
-    t.wait_for("Monthly Fee", "Successful", "8 credits")
+    t.keys("4")
+    t.wait_for("Monthly Fee", "8 credits", "Successf")  # "Successful", cut at 80 columns

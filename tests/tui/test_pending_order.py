@@ -8,8 +8,6 @@ import pytest
 from textual.widgets import Button, DataTable, RadioButton
 
 from smartpay.core.domain import OrderState
-from smartpay.tui.screens.hosted_payment import HostedPaymentScreen
-from smartpay.tui.screens.payment_result import PaymentResultScreen
 from smartpay.tui.screens.pending_order import PendingOrderScreen
 
 from pane_harness import desk_app, open_section, settle, until

@@ -8,8 +8,6 @@ fixed URL (as the Stripe emulator's page would look on port 12111) and never pol
 `--snapshot-update`, then look at the SVGs before keeping them."""
 from __future__ import annotations
 
-import datetime as dt
-
 from smartpay.tui.screens.hosted_payment import HostedPaymentScreen
 from smartpay.tui.screens.payment_result import PaymentResultScreen
 from smartpay.tui.screens.pending_order import PendingOrderScreen

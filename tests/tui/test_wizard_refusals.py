@@ -198,3 +198,27 @@ async def test_r10_edit_fills_the_billing_information_and_the_step_goes_on(sessi
         assert "Regular Installs Ltd" in str(wizard.query_one("#wiz-billing").render())
         await next_step(pilot)
         assert wizard.page == "confirm"
+
+
+@pytest.mark.asyncio
+async def test_r9_terms_must_be_accepted_again_when_the_order_changed(session_for):
+    from wizard_steps import accept_terms
+    app = app_for(session_for, "aktest")
+    async with app.run_test(size=(80, 24)) as pilot:
+        wizard = await open_wizard(pilot)
+        await press_radio(pilot, "wiz-purpose-credit_purchase")
+        await next_step(pilot)
+        await type_into(pilot, "wiz-credits", "10")
+        await next_step(pilot)
+        await next_step(pilot)
+        await accept_terms(pilot)
+        await back_step(pilot)
+        await next_step(pilot)
+        assert wizard.choices.accept_terms  # the same order: still accepted
+        await back_step(pilot)
+        await back_step(pilot)
+        await type_into(pilot, "wiz-credits", "20")
+        await next_step(pilot)
+        await next_step(pilot)
+        assert wizard.page == "confirm" and not wizard.choices.accept_terms
+        assert not wizard.query_one("#wiz-terms").value

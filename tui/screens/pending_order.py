@@ -16,8 +16,6 @@ shown under the methods and the operator's choice stays as it was.
 order still processing when the operator leaves it unpaid (Back), or None if it never loaded."""
 from __future__ import annotations
 
-import datetime as dt
-
 from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult

@@ -11,17 +11,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Input, RadioSet, Select, Static
+from textual.widgets import Button, Checkbox, ContentSwitcher, Footer, Input, RadioSet, Select, Static
 
-from smartpay.core.domain import Grant, ProjectType, Role
-from smartpay.core.errors import InvalidInput, NotEligible, SmartpayError
+from smartpay.core.domain import Grant, Role
+from smartpay.core.errors import InvalidInput, SmartpayError
 from smartpay.core.money import Money
-from smartpay.core.services.wizard_queries import SiteRow, pay_in_verdict, sites
+from smartpay.core.services.wizard_queries import SiteRow, sites
 from smartpay.core.views import BillingInfoView, ProjectView, Quote
 
 from ...session import Session
@@ -33,26 +34,12 @@ from .credits import CreditsStep
 from .payment_info import PaymentInfoStep
 from .purchase_details import PurchaseDetailsStep
 from .purchase_types import PurchaseTypesStep
+from .quoting import QuoteSteps, price_markup
 from .renewal import RenewalStep
-from .state import ACTIVATION, PAGES, RENEWAL, STEP_TITLES, WizardChoices
-from .summary import summary_markup
+from .state import PAGES, RENEWAL, STEP_TITLES, WizardChoices
 
 DEFAULT_RENEW_DAYS = 30  # "Renew To" starts 30 days ahead; the operator types the date wanted
 QUOTE_DELAY = 0.2        # seconds of calm before the price is quoted again
-
-
-def price_markup(quote: Quote, pay_in: str, per_cycle: bool = False) -> str:
-    """The bottom bar's price: the total (or, before the renewal term is chosen, per 30 days)."""
-    credit = pay_in == "credit"
-    if per_cycle:
-        label = "Credits per 30 days" if credit else "Price per 30 days"
-    else:
-        label = "Total Credit" if credit else "Total Price"
-        if quote.renew_mode == "auto":  # auto-renew charges each 30-day cycle
-            label += " per cycle"
-    total = f"{quote.total_credits:,}" if credit else quote.total.format()
-    skipped = f" · {len(quote.excluded)} left out" if quote.excluded else ""
-    return f"{label}: [b]{total}[/b] · {len(quote.lines)} item(s){skipped}"
 
 
 def steps_markup(current: int) -> str:
@@ -62,7 +49,7 @@ def steps_markup(current: int) -> str:
     return "".join(parts)
 
 
-class SubscriptionWizard(Screen[str | None]):
+class SubscriptionWizard(QuoteSteps, Screen[str | None]):
     CSS_PATH = "wizard.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", id="wizard.next", tooltip="Check this step and go to the next one"),
@@ -87,6 +74,7 @@ class SubscriptionWizard(Screen[str | None]):
         self.last_error: Exception | None = None
         self.busy = False
         self._quote_gen = 0
+        self._terms_for: tuple | None = None  # what was on the confirmation page when last shown
         self._quote_later = Debouncer(self, self._start_quote, QUOTE_DELAY)
 
     @property
@@ -327,104 +315,6 @@ class SubscriptionWizard(Screen[str | None]):
         elif self.page == "credits":
             self._show_credit_price()
 
-    def _start_quote(self) -> None:
-        if self.page not in ("details", "renewal"):
-            return
-        self._quote_gen += 1
-        self._price(self._quote_gen, self.page, dataclasses.replace(self.choices, sites=set(self.choices.sites)))
-
-    def _probe(self, c: WizardChoices, page: str) -> dict:
-        """Renewal terms for a quote: on the sites page, one 30-day cycle (the price per 30 days)."""
-        if c.purpose != RENEWAL:
-            return {}
-        if page == "details":
-            return dict(renew_mode="auto", auto_cycles=1)
-        return c.renew_kwargs()
-
-    @work(thread=True, exclusive=True, group="wizard-price")
-    def _price(self, gen: int, page: str, c: WizardChoices) -> None:
-        if not c.sites or (not c.all_services and not c.service_types) or c.site_count == 0:
-            self.app.call_from_thread(self._priced, gen, page, c, None, None)
-            return
-        try:
-            quote = self.core.quotes.quote(self.actor, c.purpose, c.selection(), **self._probe(c, page))
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._priced, gen, page, c, None, exc)
-            return
-        self.app.call_from_thread(self._priced, gen, page, c, quote, None)
-
-    def _priced(self, gen: int, page: str, c: WizardChoices, quote: Quote | None, error: Exception | None) -> None:
-        if gen != self._quote_gen or page != self.page:
-            return  # a newer selection is being quoted
-        price = self.query_one("#wiz-price", Static)
-        if error is not None:
-            price.update(f"[red]{_escape(getattr(error, 'message', str(error)))}[/red]")
-            if page == "renewal":
-                self.query_one(RenewalStep).show_summary("")
-            return
-        if quote is None:
-            price.update("[dim]Nothing selected[/dim]")
-            return
-        per_cycle = page == "details" and c.purpose == RENEWAL
-        price.update(price_markup(quote, c.pay_in, per_cycle))
-        if page == "renewal":
-            self.query_one(RenewalStep).show_summary(summary_markup(self.core.ptime, quote, c.pay_in))
-
-    # -- step 2: Next ---------------------------------------------------------------------------
-    def _check_local_details(self) -> None:
-        c = self.choices
-        if not c.sites:
-            raise InvalidInput("Sites", "check at least one site (ctrl+a checks them all)")
-        if not c.all_services and not c.service_types:
-            raise InvalidInput("Service Type", "select at least one service type, or All")
-
-    def _quote_and_verdict(self, c: WizardChoices, page: str) -> Quote:
-        quote = self.core.quotes.quote(self.actor, c.purpose, c.selection(), **self._probe(c, page))
-        if quote.is_empty:
-            reasons = sorted({line.excluded_reason for line in quote.excluded if line.excluded_reason})
-            raise InvalidInput("items", "nothing to pay for" + (f": {'; '.join(reasons)}" if reasons
-                                                                  else " in this selection"))
-        final = page == "renewal" or c.purpose == ACTIVATION
-        verdict = pay_in_verdict(self.core, self.actor, c.pay_in, c.purpose, c.project_type,
-                                 {line.project_id for line in quote.lines},
-                                 quote.renew_mode if final else None, money_total=quote.total,
-                                 credit_total=quote.total_credits if final else 0)
-        if not verdict.eligible:
-            raise NotEligible(verdict.reason)
-        return quote
-
-    @work(thread=True, exclusive=True, group="wizard-check")
-    def _check_details(self, c: WizardChoices) -> None:
-        try:
-            quote = self._quote_and_verdict(c, "details")
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._details_ok, c, quote)
-
-    def _details_ok(self, c: WizardChoices, quote: Quote) -> None:
-        self._done_checking()
-        if c.purpose == RENEWAL:
-            self.show_page("renewal")
-        else:
-            self.quote = quote
-            self.show_page("billing")
-
-    @work(thread=True, exclusive=True, group="wizard-check")
-    def _check_renewal(self, c: WizardChoices) -> None:
-        try:
-            quote = self._quote_and_verdict(c, "renewal")
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._renewal_ok, quote)
-
-    def _renewal_ok(self, quote: Quote) -> None:
-        self._done_checking()
-        self.query_one(RenewalStep).mark(None)
-        self.quote = quote
-        self.show_page("billing")
-
     # -- step 2 for Credit ----------------------------------------------------------------------
     def _credit_quantity(self) -> int:
         from smartpay.core import validate
@@ -443,7 +333,7 @@ class SubscriptionWizard(Screen[str | None]):
         try:
             quantity = self._credit_quantity()
         except InvalidInput as exc:
-            step.show_price("" if not self.choices.credits else f"[red]{_escape(exc.message)}[/red]")
+            step.show_price("" if not self.choices.credits else f"[red]{escape(exc.message)}[/red]")
             price.update("")
             return
         step.mark(False)
@@ -502,6 +392,13 @@ class SubscriptionWizard(Screen[str | None]):
             step.show_credit_purchase(quantity, self._credit_price_markup(quantity))
         elif self.quote is not None:
             step.show_quote(self.core.ptime, self.quote, self.choices.pay_in)
+        # R9: the terms are accepted for the order shown; if what is ordered changed since they
+        # were ticked, they must be ticked again.
+        shown = (self.choices.purpose, self.choices.credits if self.choices.is_credit_purchase else id(self.quote))
+        if shown != self._terms_for:
+            self._terms_for = shown
+            self.choices.accept_terms = False
+            step.query_one("#wiz-terms", Checkbox).value = False
         self.show_page("confirm")
 
     # -- step 4: Pay ----------------------------------------------------------------------------
@@ -530,7 +427,3 @@ class SubscriptionWizard(Screen[str | None]):
             return
         self.app.push_screen(PendingOrderScreen(self.session, txn), lambda _: self.dismiss(txn))
 
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-    return escape(text)
