@@ -42,6 +42,12 @@ class SmartpayApp(App):
     COMMANDS = App.COMMANDS | {_commands_provider}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave smartpay", priority=True),
+        # Priority, so a focus move happens before the keys typed after it are handed out: over SSH
+        # "login<Tab>password" often arrives in one packet, and without this the password would
+        # land in the login field.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="app.focus_next"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True,
+                id="app.focus_previous"),
     ]
 
     def __init__(self, core: "Smartpay | Callable[[], Smartpay]", *, login: str | None = None,
