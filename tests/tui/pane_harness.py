@@ -9,6 +9,7 @@ import datetime as dt
 import time
 
 from textual.widgets import Input
+from shell_helpers import wait_for_workers
 
 
 def desk_app(session):
@@ -36,7 +37,7 @@ async def settle(pilot) -> None:
     """Let thread workers finish, their messages be handled and every loading indicator go away
     (on a busy machine a worker's message may still be queued when the worker has ended)."""
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
         await pilot.pause()
     await until(pilot, lambda: _calm(pilot.app))
     await pilot.pause()

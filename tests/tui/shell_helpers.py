@@ -2,13 +2,29 @@
 instead of sleeping, so the tests are deterministic."""
 from __future__ import annotations
 
+import asyncio
+
+from textual.worker import WorkerCancelled
+
 from smartpay.core import demo
+
+
+async def wait_for_workers(app) -> None:
+    """Wait for the app's workers. An exclusive worker cancelled because a newer one replaced it
+    (the operator typed on, a step reloaded) is expected: wait for the ones still running."""
+    for _ in range(100):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            await asyncio.sleep(0.01)
+    raise AssertionError("workers kept being cancelled: the screen never settled")
 
 
 async def settle(pilot, rounds: int = 3) -> None:
     """Let every worker finish and the messages it posted be handled."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
         await pilot.pause()
 
 
