@@ -78,5 +78,6 @@ def test_r11_assign_credits_end_to_end_in_a_real_terminal(terminal):
     terminal.keys("Enter")
     terminal.wait_for("Assign 250 credits to inst_credit?")
     terminal.keys("y")
-    screen = terminal.wait_for("Available Credit: 110", "Assigned Out", "-250")
+    # The balance and the log repaint separately: wait for both (wait_for fails with the screen).
+    screen = terminal.wait_for("Available Credit: 110", "Assigned Out", "-250", "4 entries")
     assert "4 entries" in screen
