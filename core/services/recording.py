@@ -41,7 +41,7 @@ from ..domain import AttemptState, OrderState, Purpose
 from ..errors import InvalidInput, NotFound
 from ..money import Money
 from ..plugin_host import ChargeResult, ChargeStatus
-from .renewals import PLAN_PROGRESS, PlanState
+from .renewals import PLAN_PROGRESS, PlanState, advance_paid_cycle
 
 if TYPE_CHECKING:
     from .payments import PaymentOutcome, PaymentService
@@ -240,12 +240,7 @@ def _complete_in_bulk(payments: "PaymentService", batch: _Batch, order: Order, r
     writes.audits.append((now, None, "order.paid", order.txn,
                           json.dumps(dict(total=order.total, unit=order.unit), default=str, sort_keys=True)))
     row, plan = cycle
-    plan.cycles_done = max(plan.cycles_done, row.cycle)
-    plan.failures = 0
-    plan.next_retry_at = None
-    if result.saved_method:  # the provider may hand out a fresh token
-        plan.saved_method = result.saved_method
-    plan.updated_at = now
+    advance_paid_cycle(plan, row.cycle, result, now)
     writes.plans[plan.id] = plan
     batch.completed.append(order.id)
 

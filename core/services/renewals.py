@@ -100,11 +100,7 @@ class RenewalService(Service):
         """A paid order: advance its plan's cycle, or set up a plan for a paid auto-renew order."""
         if cycle is not None:
             row, plan = cycle
-            plan.cycles_done = max(plan.cycles_done, row.cycle)
-            plan.failures = 0
-            plan.next_retry_at = None
-            if result.saved_method:  # the provider may hand out a fresh token
-                plan.saved_method = result.saved_method
+            advance_paid_cycle(plan, row.cycle, result, self.now())
             self._end_if_done(plan)
             plan.updated_at = self.now()
             plan.save(only=PLAN_PROGRESS)
@@ -302,3 +298,14 @@ def is_due(retry_at: dt.datetime | None, upcoming: dt.datetime | None, now: dt.d
     if retry_at is not None:
         return retry_at <= now
     return upcoming is not None and upcoming <= horizon
+
+
+def advance_paid_cycle(plan: RenewalPlan, cycle: int, result: ChargeResult, now: dt.datetime) -> None:
+    """A paid cycle moves its plan on: the count, no failures or retry pending, and the token
+    the provider may have renewed. (Used one by one here and in bulk by recording.)"""
+    plan.cycles_done = max(plan.cycles_done, cycle)
+    plan.failures = 0
+    plan.next_retry_at = None
+    if result.saved_method:  # the provider may hand out a fresh token
+        plan.saved_method = result.saved_method
+    plan.updated_at = now
