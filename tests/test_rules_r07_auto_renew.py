@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 
@@ -374,3 +375,72 @@ def test_r7_a_plan_whose_items_the_payer_can_no_longer_see_stops_alone(desk, clo
     assert expiry(items[0]) == eod(2025, 10, 30) and expiry(items[1]) == eod(2025, 9, 30)
     stopped = desk.renewals.plans(state="stopped")
     assert len(stopped) == 1 and stopped[0].item_ids == (items[1],) and "aktest" in stopped[0].stopped_reason
+
+
+@pytest.fixture
+def desk_of_two(db_url, clock):
+    """A desk whose runner charges two plans at a time."""
+    core = card_desk(db_url, clock, renew_concurrency=2)
+    yield core
+    core.close()
+
+
+def test_r7_the_runner_records_answers_in_batches_not_one_transaction_each(desk_of_two, clock, monkeypatch):
+    """Answers arrive one every latency ÷ concurrency; the runner gathers them and records many
+    per transaction (it used to record them as they came: a transaction per one or two renewals)."""
+    desk = desk_of_two
+    items = set_up_plans(desk, clock, n=12, auto_cycles=2)
+    clock.set(RENEW_AT)
+    charge = desk.fake.charge_saved
+
+    def slow(request):   # a provider with 10 ms of latency
+        time.sleep(0.01)
+        return charge(request)
+
+    monkeypatch.setattr(desk.fake, "charge_saved", slow)
+    record = desk.payments.record_results
+    batches = []
+
+    def counted(answers, **kw):
+        batches.append(len(answers))
+        return record(answers, **kw)
+
+    monkeypatch.setattr(desk.payments, "record_results", counted)
+    summary = desk.renewals.run()
+    assert summary.paid == 12 and sum(batches) == 12
+    assert len(batches) <= 3, batches   # 12 answers, 2 per 10 ms: two batches, three under load
+    assert all(expiry(i) == eod(2025, 10, 30) for i in items)
+
+
+def test_r7_answers_in_hand_are_recorded_while_a_slow_charge_is_still_out(desk, clock, monkeypatch):
+    """Gathering answers into a batch waits at most GATHER_SECONDS (a fraction of a second): a
+    provider call that hangs does not keep the others' paid cycles unrecorded until it returns."""
+    set_up_plans(desk, clock, n=3)
+    clock.set(RENEW_AT)
+    charge = desk.fake.charge_saved
+    hang = threading.Event()
+    first = []
+
+    def one_hangs(request):
+        if not first:
+            first.append(request.txn)
+            assert hang.wait(60), "the test never let the hanging charge go"
+        return charge(request)
+
+    monkeypatch.setattr(desk.fake, "charge_saved", one_hangs)
+    summaries = []
+    runner = threading.Thread(target=lambda: summaries.append(desk.renewals.run()))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        paid = 0
+        while paid < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            # succeeded orders other than the hanging one's, less the three that set the plans up
+            paid = Order.select().where((Order.state == "succeeded") & (Order.txn != first[0])).count() - 3
+        assert paid == 2, "the two answered cycles were not recorded while the third charge hung"
+        assert Order.get(Order.txn == first[0]).state != "succeeded"
+    finally:
+        hang.set()
+        runner.join(30)
+    assert summaries and summaries[0].paid == 3

@@ -17,9 +17,11 @@ One run, for the due plan ids:
    passed while it waited is not sent (answered CANCELED with `not_sent`: not a decline).
    Workers only talk to the provider; they never touch the database, so they need no connection
    of their own. A provider that raises leaves the attempt `unknown` for reconcile (M3).
-3. **Record** (this thread, in batches as answers arrive): `PaymentService.record_results`, the
-   same path as every payment, which calls back the plans (paid → next cycle; declined → retry
-   schedule or stop; unknown → the plan waits for reconcile).
+3. **Record** (this thread, one transaction per batch of answers): `PaymentService.record_results`,
+   the same path as every payment, which calls back the plans (paid → next cycle; declined →
+   retry schedule or stop; unknown → the plan waits for reconcile). Answers are gathered — a
+   round of them (one per worker) or what the next claim needs — but an answer in hand waits at
+   most GATHER_SECONDS for the others.
 
 Claiming and recording share one thread and one connection, so on SQLite they never wait on each
 other's lock, and the database work overlaps with the provider calls in flight.
@@ -30,6 +32,7 @@ import collections
 import dataclasses
 import datetime as dt
 import queue
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -47,6 +50,7 @@ from .quotes import Selection
 from .renewals import OPEN_ORDER_STATES, PlanState, RenewalRunSummary, RenewalService, is_due
 
 BATCH = 32
+GATHER_SECONDS = 0.25   # how long answers in hand wait for more, to share one transaction
 _NEW_ATTEMPT = [PaymentAttempt.order, PaymentAttempt.method, PaymentAttempt.idempotency_key, PaymentAttempt.amount,
                 PaymentAttempt.unit, PaymentAttempt.state, PaymentAttempt.detail, PaymentAttempt.created_at,
                 PaymentAttempt.updated_at]
@@ -104,8 +108,9 @@ class RenewalRunner:
                 step = min(BATCH, 4 * workers)
                 for start in range(0, len(plan_ids), step):
                     chunk = plan_ids[start:start + step]
-                    while in_flight >= step:
-                        in_flight -= self._record(answers, count, wait=True)
+                    while in_flight >= step:  # make room for this batch, a round of answers at least
+                        want = min(in_flight, max(in_flight - step + 1, workers))
+                        in_flight -= self._record(answers, count, want)
                     try:
                         claims, outcomes = self._claim(chunk)
                     except Exception as exc:  # nothing of this batch was written; the next run retries it
@@ -117,12 +122,11 @@ class RenewalRunner:
                     for claim in claims:
                         charges.put(claim)
                     in_flight += len(claims)
-                    in_flight -= self._record(answers, count, wait=False)
             finally:  # whatever happens, the charges already made are recorded
                 for _ in range(workers):
                     charges.put(None)
                 while in_flight:
-                    in_flight -= self._record(answers, count, wait=True)
+                    in_flight -= self._record(answers, count, in_flight)
 
     # -- 1. claim ---------------------------------------------------------------------------------
     def _claim(self, plan_ids: list[int]) -> tuple[list[_Claim], collections.Counter]:
@@ -275,18 +279,9 @@ class RenewalRunner:
                 for (plan, _, _, total, method, context), order in charged]
 
     # -- 3. record --------------------------------------------------------------------------------
-    def _record(self, answers: queue.SimpleQueue, count, wait: bool) -> int:
-        """Record the answers that have arrived (waiting for one when `wait`); returns how many."""
-        batch = []
-        try:
-            if wait:
-                batch.append(answers.get())
-            while len(batch) < BATCH:
-                batch.append(answers.get_nowait())
-        except queue.Empty:
-            pass
-        if not batch:
-            return 0
+    def _record(self, answers: queue.SimpleQueue, count, want: int) -> int:
+        """Record `want` answers (at least one) in one transaction; returns how many were recorded."""
+        batch = _gather(answers, want)
         try:
             outcomes = self.core.payments.record_results([(c.txn, c.attempt_id, r) for c, r in batch],
                                                               full_views=False)
@@ -309,6 +304,31 @@ class RenewalRunner:
                 count({ChargeStatus.PENDING: "pending", ChargeStatus.UNDEFINED: "unknown"}.get(result.status,
                                                                                               "declined"))
         return len(batch)
+
+
+def _gather(answers: queue.SimpleQueue, want: int) -> list:
+    """Up to BATCH answers: at least one, and up to `want` as they arrive — but no longer than
+    GATHER_SECONDS after the first, so one slow provider call does not hold back answers already
+    in hand — then any others already here. Recording costs a transaction per batch, and answers
+    arrive one every latency ÷ concurrency: taking them one by one cost the runner more CPU per
+    renewal than the charges themselves (`make bench`). An answer waiting here is safe: until it
+    is recorded its attempt is `processing`, and reconcile asks the provider (M3)."""
+    batch = [answers.get()]
+    deadline = time.monotonic() + GATHER_SECONDS
+    while len(batch) < min(want, BATCH):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            batch.append(answers.get(timeout=left))
+        except queue.Empty:
+            break
+    while len(batch) < BATCH:
+        try:
+            batch.append(answers.get_nowait())
+        except queue.Empty:
+            break
+    return batch
 
 
 def _charge_loop(charges: queue.SimpleQueue, answers: queue.SimpleQueue, now: Callable[[], dt.datetime]) -> None:
