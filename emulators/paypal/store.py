@@ -10,7 +10,6 @@ SDK polls and captures concurrently. Refusals raise errors.ApiError (PayPal's er
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import secrets
 import string
@@ -18,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..jsoncopy import json_copy
 from .errors import check_amount, from_minor, invalid_request, not_found, to_minor, unprocessable
 
 _ALPHANUM = string.ascii_uppercase + string.digits
@@ -142,11 +142,11 @@ class PayPalState:
         stored = self.idempotency.get((scope, request_id))
         if stored is None:
             return None
-        return 200, copy.deepcopy(stored[1])
+        return 200, json_copy(stored[1])
 
     def remember(self, scope: str, request_id: str | None, status: int, body: dict) -> None:
         if request_id:
-            self.idempotency[(scope, request_id)] = (status, copy.deepcopy(body))
+            self.idempotency[(scope, request_id)] = (status, json_copy(body))
 
     # -- orders -----------------------------------------------------------------------------------
     def create_order(self, body: dict, request_id: str | None, force_pending: bool = False) -> tuple[int, dict]:
@@ -161,7 +161,7 @@ class PayPalState:
         if not isinstance(units, list) or len(units) != 1:
             raise invalid_request("INVALID_ARRAY_MAX_ITEMS" if units else "MISSING_REQUIRED_PARAMETER",
                                   "Exactly one purchase unit is supported.", "/purchase_units")
-        unit = copy.deepcopy(units[0])
+        unit = json_copy(units[0])
         check_amount(unit.get("amount"), "/purchase_units/@reference_id=='default'/amount")
         unit.setdefault("reference_id", "default")
         paypal = (body.get("payment_source") or {}).get("paypal")
@@ -348,7 +348,7 @@ class PayPalState:
             capture.refunded_minor += wanted
             capture.status = "REFUNDED" if capture.refunded_minor == captured else "PARTIALLY_REFUNDED"
             self.refunds[refund["id"]] = {**refund, "capture_id": capture.id}
-            resource = copy.deepcopy(refund)
+            resource = json_copy(refund)
         self.on_event("PAYMENT.CAPTURE.REFUNDED", {**resource, "custom_id": capture.custom_id})
         return 201, resource
 
@@ -359,7 +359,7 @@ class PayPalState:
             refund = self.refunds.get(refund_id)
             if refund is None:
                 raise not_found(f"refund {refund_id}")
-            return {k: copy.deepcopy(v) for k, v in refund.items() if k != "capture_id"}
+            return {k: json_copy(v) for k, v in refund.items() if k != "capture_id"}
 
     def settle_refund(self, refund_id: str) -> dict:
         """Control: a PENDING refund completes (PayPal's side, later)."""
@@ -400,14 +400,14 @@ class PayPalState:
         if minimal:
             answer["links"] = links
             return answer
-        unit = copy.deepcopy(order.purchase_unit)
+        unit = json_copy(order.purchase_unit)
         unit["payee"] = {"email_address": "merchant@emulator.invalid", "merchant_id": "EMUMERCHANT01"}
         if order.capture_ids:
             unit["payments"] = {"captures": [self.captures[c].as_json(base) for c in order.capture_ids]}
         answer.update({"intent": order.intent, "purchase_units": [unit], "create_time": order.create_time,
                        "links": links})
         if order.payer_approved:
-            answer["payer"] = copy.deepcopy(PAYER)
+            answer["payer"] = json_copy(PAYER)
         return answer
 
     def _payment_source(self, order: Order) -> dict | None:
@@ -416,7 +416,7 @@ class PayPalState:
         paypal: dict[str, Any] = {}
         if order.payer_approved:
             paypal.update({"email_address": PAYER["email_address"], "account_id": PAYER["payer_id"],
-                           "account_status": "VERIFIED", "name": copy.deepcopy(PAYER["name"]),
+                           "account_status": "VERIFIED", "name": json_copy(PAYER["name"]),
                            "address": dict(PAYER["address"])})
         if order.vault_id:
             token = self.vault.get(order.vault_id)

@@ -8,10 +8,10 @@
 """
 from __future__ import annotations
 
-import copy
 import threading
 
 from ..faults import Fault, FaultSwitch
+from ..jsoncopy import json_copy
 from ..server import EmulatorServer
 from .api import ENDPOINTS, StripeApp
 from .control import control_handler
@@ -129,7 +129,7 @@ class StripeEmulator:
 
     def events(self) -> list[dict]:
         with self.store.lock:
-            return copy.deepcopy(self.store.events)
+            return json_copy(self.store.events)
 
     def deliveries(self) -> list[dict]:
         return list(self._deliveries)

@@ -7,10 +7,10 @@ card that declines next time, a processing payment that settles) live here too: 
 the same objects Stripe would, and emit the same events."""
 from __future__ import annotations
 
-import copy
 import threading
 from typing import Callable
 
+from ..jsoncopy import json_copy
 from . import errors as err
 from .objects import (DECLINED_ON_PAGE, OFF_SESSION_FAILURES, REFUND_REASONS, SESSION_LIFETIME, bool_param,
                       build_event, card_error, card_object, customer_object, int_param, intent_object,
@@ -49,9 +49,9 @@ class StripeStore:
         return obj
 
     def _emit(self, type_: str, obj: dict) -> None:
-        event = build_event(type_, copy.deepcopy(obj))
+        event = build_event(type_, json_copy(obj))
         self.events.append(event)
-        self.publish(copy.deepcopy(event))
+        self.publish(json_copy(event))
 
     def _customer(self, ident: str, param: str = "customer") -> dict:
         customer = self.customers.get(ident)
@@ -74,7 +74,7 @@ class StripeStore:
         self._emit("payment_intent.succeeded", intent)
 
     def _fail(self, intent: dict, outcome: tuple[str, str | None, str], pm: dict) -> dict:
-        error = card_error(outcome, copy.deepcopy(pm))
+        error = card_error(outcome, json_copy(pm))
         intent.update(status="requires_payment_method", last_payment_error=error, latest_charge=error["charge"])
         self._emit("payment_intent.payment_failed", intent)
         return error
@@ -92,18 +92,18 @@ class StripeStore:
         self._emit("checkout.session.completed", session)
 
     def render_session(self, session: dict, expand: list[str]) -> dict:
-        out = {k: copy.deepcopy(v) for k, v in session.items() if not k.startswith("_")}
+        out = {k: json_copy(v) for k, v in session.items() if not k.startswith("_")}
         if "payment_intent" in expand and out["payment_intent"]:
-            out["payment_intent"] = copy.deepcopy(self.intents[out["payment_intent"]])
+            out["payment_intent"] = json_copy(self.intents[out["payment_intent"]])
         if "line_items" in expand:
-            out["line_items"] = {"object": "list", "data": copy.deepcopy(self.line_items[session["id"]]),
+            out["line_items"] = {"object": "list", "data": json_copy(self.line_items[session["id"]]),
                                  "has_more": False, "url": f"/v1/checkout/sessions/{session['id']}/line_items"}
         return out
 
     # -- customers and search -------------------------------------------------------------------------
     def create_customer(self, params: dict) -> dict:
         with self.lock:
-            return copy.deepcopy(self._keep(self.customers, customer_object(params)))
+            return json_copy(self._keep(self.customers, customer_object(params)))
 
     def search(self, kind: str, params: dict) -> dict:
         """GET /v1/{customers,payment_intents}/search: newest first, `limit` (default 10)."""
@@ -114,7 +114,7 @@ class StripeStore:
         limit = int_param(params, "limit", 1) if params.get("limit") else 10
         with self.lock:
             pool = {"customers": self.customers, "payment_intents": self.intents}[kind]
-            found = [copy.deepcopy(o) for o in sorted(pool.values(), key=lambda o: -self._order[o["id"]])
+            found = [json_copy(o) for o in sorted(pool.values(), key=lambda o: -self._order[o["id"]])
                      if matches(o, clauses)]
         return {"object": "search_result", "data": found[:limit], "has_more": len(found) > limit,
                 "next_page": None, "url": f"/v1/{kind}/search", "total_count": len(found)}
@@ -239,19 +239,19 @@ class StripeStore:
                 amount, currency, customer=customer, metadata=metadata_param(params),
                 description=params.get("description"), setup_future_usage=params.get("setup_future_usage")))
             if not confirm:
-                return copy.deepcopy(intent)
+                return json_copy(intent)
             intent["payment_method"] = pm["id"]
             failure = self.off_session_failures.pop(pm["id"], None)
             if failure is not None:
                 error = self._fail(intent, OFF_SESSION_FAILURES[failure], pm)
                 raise err.StripeApiError(402, "card_error", error["message"], code=error["code"],
                                          decline_code=error["decline_code"], charge=error["charge"],
-                                         payment_intent=copy.deepcopy(intent), payment_method=copy.deepcopy(pm))
+                                         payment_intent=json_copy(intent), payment_method=json_copy(pm))
             if pending:
                 intent["status"] = "processing"
             else:
                 self._succeed(intent)
-            return copy.deepcopy(intent)
+            return json_copy(intent)
 
     def _card_of(self, customer: str | None, ident: str | None, required: bool) -> dict | None:
         if not ident:
@@ -271,7 +271,7 @@ class StripeStore:
             intent = self.intents.get(ident)
             if intent is None:
                 raise err.no_such("payment_intent", ident)
-            return copy.deepcopy(intent)
+            return json_copy(intent)
 
     # -- refunds --------------------------------------------------------------------------------------
     def create_refund(self, params: dict, *, pending: bool = False) -> dict:
@@ -299,14 +299,14 @@ class StripeStore:
             self.refunded[ident] = self.refunded.get(ident, 0) + amount
             refund = refund_object(intent, amount, reason, metadata_param(params),
                                    "pending" if pending else "succeeded")
-            return copy.deepcopy(self._keep(self.refunds, refund))
+            return json_copy(self._keep(self.refunds, refund))
 
     def refund(self, ident: str) -> dict:
         with self.lock:
             refund = self.refunds.get(ident)
             if refund is None:
                 raise err.no_such("refund", ident)
-            return copy.deepcopy(refund)
+            return json_copy(refund)
 
     # -- test controls --------------------------------------------------------------------------------
     def fail_next_off_session(self, payment_method: str, outcome: str = "card_declined") -> None:
@@ -328,7 +328,7 @@ class StripeStore:
                     refund["status"] = "succeeded" if succeeded else "failed"
                     if not succeeded:
                         self.refunded[refund["payment_intent"]] -= refund["amount"]
-                return copy.deepcopy(refund)
+                return json_copy(refund)
             session = self.sessions.get(ident)
             intent = self.intents.get((session["payment_intent"] or "") if session else ident)
             if intent is None or intent["status"] != "processing":
@@ -340,7 +340,7 @@ class StripeStore:
                 self._complete(owner, intent)
             else:
                 self._succeed(intent)
-            return copy.deepcopy(intent)
+            return json_copy(intent)
 
     def charges_for(self, txn: str) -> int:
         with self.lock:
