@@ -14,11 +14,13 @@ separate core cost from HTTP cost. The runner's provider calls share one interpr
 so CPU spent per renewal — core work plus the SDK's own request/response handling — counts
 against the bound's 20 ms ÷ 8 = 2.5 ms per renewal.
 
-What is left after the runner's batches were made cheap (about 1 ms of core work per renewal):
-the SDK's ~1.5 ms of CPU per charge, and the emulator's own ~1.3 ms per request in its process.
-The emulator (wsgiref, HTTP/1.0) closes every connection, so each charge also pays a TCP
-connect and a new urllib3 connection, which Stripe's keep-alive would not; on a two-core
-machine shared with other jobs, that CPU competes with the runner's.
+Where the CPU went, and what was done (each measured with this file): the runner recorded each
+answer as it came, a transaction per one or two renewals — it now gathers a round of answers
+per transaction (`renewal_runner._gather`); the emulator deep-copied every object and drew ids
+from `secrets` one character at a time; and it spoke HTTP/1.0, so every charge paid a TCP
+connect, a new urllib3 connection and a new server thread — it now keeps connections alive, as
+Stripe does. What is left per renewal: ~0.6 ms of core work, ~0.7 ms of SDK (requests) work
+and ~0.5 ms in the emulator's process, on the same two cores.
 """
 from __future__ import annotations
 
@@ -169,7 +171,7 @@ def core_cost_ms(n: int = 200) -> float:
 
 def _renew(db_url: str, n: int, method=None, saved_method: str | None = None, plugins=None):
     """Build `n` due plans for `method` (or the configured Stripe plugin), run the runner once:
-    (wall seconds, problem or None)."""
+    (wall seconds, this process's CPU ms per renewal, problem or None)."""
     from smartpay.core.clock import FixedClock
     from smartpay.core.db.models import Item
 
@@ -178,28 +180,43 @@ def _renew(db_url: str, n: int, method=None, saved_method: str | None = None, pl
     try:
         build_plans(core, n, method.key if method is not None else "stripe", saved_method)
         clock.set(RENEW_AT)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         summary = core.renewals.run()
         wall = time.perf_counter() - t0
+        cpu_ms = (time.process_time() - cpu0) * 1000 / n
         # Worthless if fast by being wrong: every plan paid once, every item moved 30 days.
         target = core.ptime.end_of_day(dt.date(2025, 10, 30))
         moved = Item.select().where(Item.expires_at == target).count()
         if summary.paid != n or moved != n:
-            return wall, f"WRONG: {summary.line()}; {moved} of {n} items moved"
-        return wall, None
+            return wall, cpu_ms, f"WRONG: {summary.line()}; {moved} of {n} items moved"
+        return wall, cpu_ms, None
     finally:
         core.close()
 
 
-def _line(what: str, n: int, wall: float, problem: str | None, calls: int | None = None) -> str:
+def _line(what: str, n: int, wall: float, cpu_ms: float, problem: str | None, calls: int | None = None,
+          emulator_cpu_ms: float | None = None) -> str:
     if problem:
         return f"auto-renew {n} due plans, {what}: {problem}"
     bound = n * LATENCY / CONCURRENCY
     ratio = wall / bound
     verdict = "ok" if ratio <= GOAL else "over"
     counted = f"; {calls} charges at the emulator" if calls is not None else ""
+    cpu = f"; CPU per renewal: runner {cpu_ms:.2f} ms"
+    if emulator_cpu_ms is not None:
+        cpu += f", emulator {emulator_cpu_ms:.2f} ms"
     return (f"auto-renew {n} due plans, {what} {LATENCY * 1000:.0f} ms/call, concurrency {CONCURRENCY}: "
-            f"{wall:.2f} s vs latency bound {bound:.2f} s = {ratio:.2f}x (goal <= {GOAL}x: {verdict}; SQLite{counted})")
+            f"{wall:.2f} s vs latency bound {bound:.2f} s = {ratio:.2f}x (goal <= {GOAL}x: {verdict}; "
+            f"SQLite{counted}{cpu})")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of process `pid` (Linux's /proc), or None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def bench_stripe(n: int) -> str:
@@ -219,12 +236,15 @@ def bench_stripe(n: int) -> str:
             return f"auto-renew {n} due plans, Stripe plugin -> emulator: the emulator did not start ({url!r})"
         emulator = StripeEmulatorClient(url)
         saved = make_stripe(emulator)
-        wall, problem = _renew(f"sqlite:///{workdir}/renew.db", n, saved_method=saved,
-                               plugins={"stripe_pay": stripe_config(emulator)})
+        before = _cpu_seconds(process.pid)
+        wall, cpu_ms, problem = _renew(f"sqlite:///{workdir}/renew.db", n, saved_method=saved,
+                                       plugins={"stripe_pay": stripe_config(emulator)})
+        after = _cpu_seconds(process.pid)   # includes building the plans: the emulator idles then
+        emulator_cpu = (after - before) * 1000 / n if before is not None and after is not None else None
         charged = sum(1 for e in emulator.events() if e["type"] == "payment_intent.succeeded") - 1  # - set-up
         if problem is None and charged != n:
             problem = f"WRONG: the emulator saw {charged} off-session charges for {n} plans"
-        return _line("Stripe plugin -> emulator process", n, wall, problem, charged)
+        return _line("Stripe plugin -> emulator process", n, wall, cpu_ms, problem, charged, emulator_cpu)
     finally:
         process.terminate()
         process.wait(10)
@@ -235,8 +255,8 @@ def bench_fake(n: int) -> str:
     """The same plans through a provider that only sleeps: the runner without HTTP."""
     workdir = tempfile.mkdtemp(prefix="smartpay-bench-renew-")
     try:
-        wall, problem = _renew(f"sqlite:///{workdir}/renew.db", n, make_method())
-        return _line("in-process fake provider (no HTTP)", n, wall, problem)
+        wall, cpu_ms, problem = _renew(f"sqlite:///{workdir}/renew.db", n, make_method())
+        return _line("in-process fake provider (no HTTP)", n, wall, cpu_ms, problem)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -418,12 +418,13 @@ def test_r7_answers_in_hand_are_recorded_while_a_slow_charge_is_still_out(desk, 
     set_up_plans(desk, clock, n=3)
     clock.set(RENEW_AT)
     charge = desk.fake.charge_saved
-    hang = threading.Event()
+    hang, hanging = threading.Event(), threading.Event()
     first = []
 
     def one_hangs(request):
         if not first:
             first.append(request.txn)
+            hanging.set()
             assert hang.wait(60), "the test never let the hanging charge go"
         return charge(request)
 
@@ -432,6 +433,7 @@ def test_r7_answers_in_hand_are_recorded_while_a_slow_charge_is_still_out(desk, 
     runner = threading.Thread(target=lambda: summaries.append(desk.renewals.run()))
     runner.start()
     try:
+        assert hanging.wait(10), "the runner never charged"
         deadline = time.monotonic() + 10
         paid = 0
         while paid < 2 and time.monotonic() < deadline:
