@@ -15,13 +15,12 @@ import datetime as dt
 import os
 import statistics
 import sys
-import tempfile
 import time
+
+from tui_support import NOW, demo_session, pct
 
 os.environ.setdefault("SMARTPAY_TEST_CHEAP_HASHES", "1")
 
-GMT8 = dt.timezone(dt.timedelta(hours=8))
-NOW = dt.datetime(2025, 9, 10, 14, 0, tzinfo=GMT8)
 ENTRIES = 10_000
 # Typed, then erased, several times: each press refilters (narrowing and widening the match).
 WORD = "bulk-09"
@@ -45,11 +44,6 @@ def _bulk_ledger(core, login: str, n: int) -> None:
     with write_transaction(core.db):
         for k in range(0, n, 500):
             CreditEntry.insert_many(rows[k:k + 500]).execute()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def _measure(session, rounds: int) -> tuple[list[float], list[float], list[float], float, int]:
@@ -105,33 +99,18 @@ async def _measure(session, rounds: int) -> tuple[list[float], list[float], list
 
 
 def run(quick: bool = False) -> list[str]:
-    from smartpay.core import demo
-    from smartpay.core.clock import FixedClock
-    from smartpay.core.config import Settings
-    from smartpay.core.context import Smartpay
-    from smartpay.core.ids import SeededIds
-    from smartpay.tui.session import Session
-
-    with tempfile.TemporaryDirectory() as tmp:
-        core = Smartpay.open(Settings(db_url=f"sqlite:///{tmp}/bench.db"), FixedClock(NOW), upgrade=True,
-                             ids=SeededIds(7))
-        try:
-            demo.seed(core)
-            _bulk_ledger(core, "aktest", ENTRIES)
-            session = Session(core, core.auth.login("aktest", demo.DEMO_PASSWORD))
-            t0 = time.perf_counter()
-            core.credits.log(session.actor)
-            load = time.perf_counter() - t0
-            latency, work, baseline, debounce, loaded = asyncio.run(_measure(session, 1 if quick else 3))
-        finally:
-            core.close()
+    with demo_session("aktest", lambda core: _bulk_ledger(core, "aktest", ENTRIES)) as session:
+        t0 = time.perf_counter()
+        session.core.credits.log(session.actor)
+        load = time.perf_counter() - t0
+        latency, work, baseline, debounce, loaded = asyncio.run(_measure(session, 1 if quick else 3))
     ms = 1000.0
     return [
         f"tui filter: credit log of {loaded:,} entries loads in one query in {load * ms:.0f} ms",
-        f"tui filter: key→paint median {statistics.median(latency) * ms:.0f} ms, p95 {_pct(latency, 0.95) * ms:.0f} ms "
+        f"tui filter: key→paint median {statistics.median(latency) * ms:.0f} ms, p95 {pct(latency, 0.95) * ms:.0f} ms "
         f"over {len(latency)} keystrokes (includes the {debounce * ms:.0f} ms debounce)",
         f"tui filter: after the debounce, filter + table refill median {statistics.median(work) * ms:.1f} ms, "
-        f"p95 {_pct(work, 0.95) * ms:.1f} ms; a keystroke that filters nothing (echo + driver) median "
+        f"p95 {pct(work, 0.95) * ms:.1f} ms; a keystroke that filters nothing (echo + driver) median "
         f"{statistics.median(baseline) * ms:.0f} ms",
     ]
 

@@ -19,13 +19,12 @@ import datetime as dt
 import os
 import statistics
 import sys
-import tempfile
 import time
+
+from tui_support import NOW, demo_session, pct
 
 os.environ.setdefault("SMARTPAY_TEST_CHEAP_HASHES", "1")
 
-GMT8 = dt.timezone(dt.timedelta(hours=8))
-NOW = dt.datetime(2025, 9, 10, 14, 0, tzinfo=GMT8)
 SITES = 10_000
 WORD = "site 0999"  # typed, then erased: narrows to 10 sites and widens back to all
 
@@ -45,11 +44,6 @@ def add_sites(core, installer: str, n: int) -> None:
         for k in range(0, len(ids), 500):
             Item.insert_many([dict(project=pid, service_type="app", subject_name=f"Owner {pid}", activated_at=created,
                                    expires_at=expires, created_at=created) for pid in ids[k:k + 500]]).execute()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def _settle(pilot) -> None:
@@ -146,28 +140,14 @@ async def _measure(session, rounds: int) -> dict:
 
 
 def run(quick: bool = False) -> list[str]:
-    from smartpay.core import demo
-    from smartpay.core.clock import FixedClock
-    from smartpay.core.config import Settings
-    from smartpay.core.context import Smartpay
-    from smartpay.core.ids import SeededIds
     from smartpay.tui.screens.wizard.screen import QUOTE_DELAY
-    from smartpay.tui.session import Session
     from smartpay.tui.widgets.debounce import SEARCH_DELAY
 
-    with tempfile.TemporaryDirectory() as tmp:
-        core = Smartpay.open(Settings(db_url=f"sqlite:///{tmp}/bench.db"), FixedClock(NOW), upgrade=True,
-                             ids=SeededIds(7))
-        try:
-            demo.seed(core)
-            add_sites(core, "inst_regular", SITES)
-            session = Session(core, core.auth.login("aktest", demo.DEMO_PASSWORD))
-            r = asyncio.run(_measure(session, 1 if quick else 3))
-        finally:
-            core.close()
+    with demo_session("aktest", lambda core: add_sites(core, "inst_regular", SITES)) as session:
+        r = asyncio.run(_measure(session, 1 if quick else 3))
     ms = 1000.0
     med = lambda xs: statistics.median(xs) * ms  # noqa: E731
-    p95 = lambda xs: _pct(xs, 0.95) * ms  # noqa: E731
+    p95 = lambda xs: pct(xs, 0.95) * ms  # noqa: E731
     return [
         f"tui sites: {r['sites']:,} sites listed {r['open'] * ms:.0f} ms after Next (one query, in a worker)",
         f"tui sites: select all (ctrl+a) key→paint median {med(r['select']):.0f} ms, p95 {p95(r['select']):.0f} ms "

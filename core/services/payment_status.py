@@ -15,7 +15,6 @@ from ..db.models import Order, PaymentAttempt
 from ..domain import AttemptState, OrderState
 from ..errors import OrderStateError, OrderTimedOut, PaymentInProgress, PermissionDenied
 from ..plugin_host import ChargeResult, ChargeStatus
-from ..plugin_host.method import ask_expire, ask_status
 from ..views import Actor, OrderView
 from .base import Service
 from .payments import PaymentOutcome
@@ -32,21 +31,14 @@ class PaymentStatusService(Service):
         order = self.core.orders.row(actor, txn)
         if order.payer_id != actor.id:
             raise PermissionDenied(f"order {txn}: only the payer can follow its payment")
-        attempt = (PaymentAttempt.select().where((PaymentAttempt.order == order.id) &
-                                                 PaymentAttempt.state.in_(IN_FLIGHT))
-                   .order_by(PaymentAttempt.id.desc()).first())
+        attempt = _in_flight(order)
         overdue = self.now() > order.deadline_at
         if attempt is None:
             if overdue and order.state == OrderState.PROCESSING:
                 self._time_out(order.id)
             return PaymentOutcome(self.core.orders.get(actor, txn))
         try:
-            method = self.core.plugins.method(attempt.method)
-            # The original request, rebuilt from the attempt row, lets a provider whose create
-            # answer was lost replay it under the same key instead of guessing (as reconcile does).
-            request = self.core.payments.rebuild_request(order, attempt)
-            ask = ask_expire if overdue else ask_status
-            result = ask(method, txn, attempt.provider_ref, request)
+            result = self.core.payments.ask_provider(order, attempt, overdue)
         except Exception as exc:  # the provider is unreachable: the payer may still pay; ask again later
             return PaymentOutcome(self.core.orders.get(actor, txn), attempt.redirect_url,
                                   f"could not reach {attempt.method}: {type(exc).__name__}")
@@ -84,14 +76,12 @@ class PaymentStatusService(Service):
         order = self.core.orders.row(actor, txn)
         if order.payer_id != actor.id:
             raise PermissionDenied(f"order {txn}: only the payer may cancel it")
-        attempt = (PaymentAttempt.select().where((PaymentAttempt.order == order.id) &
-                                                 PaymentAttempt.state.in_(IN_FLIGHT))
-                   .order_by(PaymentAttempt.id.desc()).first())
+        attempt = _in_flight(order)
         if attempt is None:
             return self.core.orders.cancel(actor, txn)
         method = self.core.plugins.method(attempt.method)
         try:
-            result = ask_expire(method, txn, attempt.provider_ref, self.core.payments.rebuild_request(order, attempt))
+            result = self.core.payments.ask_provider(order, attempt, overdue=True)   # close the page
         except Exception as exc:
             raise PaymentInProgress(f"order {txn}: could not reach {method.label} to close the payment page "
                                     f"({type(exc).__name__}); try again") from None
@@ -114,3 +104,9 @@ class PaymentStatusService(Service):
             if (order.state == OrderState.PROCESSING and self.now() > order.deadline_at
                     and not self.core.orders.in_flight(order)):
                 self.core.orders.finish(order, OrderState.TIMED_OUT, "payment window passed")
+
+
+def _in_flight(order: Order) -> PaymentAttempt | None:
+    """Order's latest attempt still waiting for the provider's answer, if any."""
+    return (PaymentAttempt.select().where((PaymentAttempt.order == order.id) & PaymentAttempt.state.in_(IN_FLIGHT))
+            .order_by(PaymentAttempt.id.desc()).first())

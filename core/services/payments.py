@@ -20,6 +20,7 @@ from ..errors import (InvalidInput, NotEligible, OrderStateError, OrderTimedOut,
 from ..money import CREDIT, Money
 from ..plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility, PaymentContext,
                            PaymentMethod, ProjectFacts)
+from ..plugin_host.method import ask_expire, ask_status
 from ..views import Actor, OrderView
 from .base import Service
 from .convert import actor_of
@@ -347,6 +348,18 @@ class PaymentService(Service):
         except Exception:  # a half-deleted row, a payer gone: the plugin answers without it
             log.debug("could not rebuild the charge request of order %s", order.txn, exc_info=True)
             return None
+
+    def ask_provider(self, order: Order, attempt: PaymentAttempt, overdue: bool) -> object:
+        """What the provider says now about in-flight `attempt`: its status, or — past the order's
+        window — the answer to closing its page (expire). Asked with the original request rebuilt
+        from the attempt row, so a plugin whose create answer was lost (in this process or
+        another) replays it under the same key instead of guessing. The desk's poll, the payer's
+        cancel and reconcile all ask this way. Raises what the plugin raises; the answer is the
+        plugin's, not yet checked to be a ChargeResult."""
+        method = self.core.plugins.method(attempt.method)
+        request = self.rebuild_request(order, attempt)
+        ask = ask_expire if overdue else ask_status
+        return ask(method, order.txn, attempt.provider_ref, request)
 
     def record_result(self, actor: Actor | None, txn: str, attempt_id: int, result: ChargeResult,
                       window_closed: bool = False) -> PaymentOutcome:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from ..db.models import Order, PaymentAttempt
 from ..domain import AttemptState, OrderState
 from ..plugin_host import ChargeResult, ChargeStatus
-from ..plugin_host.method import ask_expire, ask_status
 from .base import Service
 from .refunds import RefundState
 
@@ -80,14 +79,7 @@ class Reconciler(Service):
     def _settle(self, attempt: PaymentAttempt, order: Order, overdue: bool, summary: ReconcileSummary) -> None:
         txn = order.txn
         try:
-            method = self.core.plugins.method(attempt.method)
-            # The original request, rebuilt from the attempt row: a plugin whose create answer was
-            # lost (in this process or another) can replay it under the same key and learn the truth.
-            request = self.core.payments.rebuild_request(order, attempt)
-            if overdue:
-                result = ask_expire(method, txn, attempt.provider_ref, request)
-            else:
-                result = ask_status(method, txn, attempt.provider_ref, request)
+            result = self.core.payments.ask_provider(order, attempt, overdue)
         except Exception as exc:  # the provider (or its plugin) failed: report, keep going
             summary.errors += 1
             summary.error_messages.append(f"order {txn} ({attempt.method}): {type(exc).__name__}: "

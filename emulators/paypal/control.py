@@ -24,12 +24,10 @@ The controls need no token: the emulator listens on 127.0.0.1 and holds no real 
 """
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
+from smartpay.emulators.control_client import EmulatorControlClient
 from smartpay.emulators.faults import Fault
 
 from .errors import ApiError
@@ -125,35 +123,9 @@ def _dispatch(app: "PayPalApp", method: str, path: str, body: dict, query: dict)
     return None
 
 
-class PayPalEmulatorClient:
+class PayPalEmulatorClient(EmulatorControlClient):
     """The emulator's controls for a test whose emulator runs in another process
     (`python -m smartpay.emulators.paypal --port N`). Same names as on PayPalEmulator."""
-
-    def __init__(self, url: str, timeout_seconds: float = 10.0):
-        self.url = url.rstrip("/")
-        self._timeout = timeout_seconds
-
-    def __repr__(self) -> str:
-        return f"PayPalEmulatorClient(url={self.url!r})"
-
-    def _call(self, method: str, path: str, data: dict | None = None) -> Any:
-        body = json.dumps(data).encode() if data is not None else None
-        request = urllib.request.Request(f"{self.url}/_emulator{path}", data=body, method=method,
-                                         headers={"Content-Type": JSON})
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:
-                return json.loads(answer.read())
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"emulator control {method} {path}: {exc.code} {exc.read().decode()}") from None
-
-    def arm(self, fault: Fault | str, endpoint: str | None = None, times: int = 1) -> None:
-        self._call("POST", "/faults", {"fault": str(Fault(fault)), "endpoint": endpoint, "times": times})
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
-
-    def armed(self) -> list[dict]:
-        return self._call("GET", "/faults")
 
     def set_timeout_hold(self, seconds: float) -> None:
         self._call("POST", "/settings", {"timeout_seconds": seconds})

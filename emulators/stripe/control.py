@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote
 
-from ..faults import Fault
+from ..control_client import EmulatorControlClient
 from .errors import StripeApiError
 
 if TYPE_CHECKING:
@@ -87,33 +85,13 @@ def _dispatch(emulator: "StripeEmulator", method: str, path: str, data: dict, qu
     raise KeyError(f"no control {method} {path}")
 
 
-class StripeEmulatorClient:
+class StripeEmulatorClient(EmulatorControlClient):
     """The emulator's controls for a test whose emulator runs in another process
     (`python -m smartpay.emulators.stripe --port N`). Same names as on StripeEmulator."""
 
     def __init__(self, url: str, timeout_seconds: float = 10.0):
-        self.url = url.rstrip("/")
+        super().__init__(url, timeout_seconds)
         self.api_base = self.url
-        self._timeout = timeout_seconds
-
-    def _call(self, method: str, path: str, data: dict | None = None):
-        body = json.dumps(data).encode() if data is not None else None
-        request = urllib.request.Request(f"{self.url}/_emulator{path}", data=body, method=method,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:
-                return json.loads(answer.read())
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"emulator control {method} {path}: {exc.code} {exc.read().decode()}") from None
-
-    def arm(self, fault: Fault | str, endpoint: str | None = None, times: int = 1) -> None:
-        self._call("POST", "/faults", {"fault": str(Fault(fault)), "endpoint": endpoint, "times": times})
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
-
-    def armed(self) -> list[dict]:
-        return self._call("GET", "/faults")
 
     def configure(self, **settings) -> dict:
         return self._call("POST", "/settings", settings)
