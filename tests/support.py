@@ -288,11 +288,12 @@ class FakeCardPlugin:
         register(self.method)
 
 
-def open_core(db_url, clock, extra=(), **settings):
-    """A migrated core with its own `settings` and `extra` plugins, for tests the default `core` fixture won't fit."""
+def open_core(db_url, clock, extra=(), ids=None, **settings):
+    """A migrated core with its own `settings` and `extra` plugins (and `ids`, a SeededIds for
+    repeatable transaction numbers), for tests the default `core` fixture won't fit."""
     s = Settings(db_url=db_url, **settings)
     host = PluginHost(config=s.plugin_config, extra_plugins=extra)
-    return Smartpay.open(s, clock, upgrade=True, plugins=host)
+    return Smartpay.open(s, clock, upgrade=True, plugins=host, ids=ids)
 
 
 def open_card_core(db_url, clock, **card_options):
@@ -305,10 +306,10 @@ def open_card_core(db_url, clock, **card_options):
 
 # -- payments through the fake card: reconcile, refunds, webhooks, auto-renew ----------------------------
 
-def card_desk(db_url, clock, **settings):
+def card_desk(db_url, clock, ids=None, **settings):
     """A core with the fakecard method (`core.fake`), the seed world (`core.world`) and aktest's billing set."""
     plugin = FakeCardPlugin()
-    core = open_core(db_url, clock, extra=[("fakecard", plugin)], **settings)
+    core = open_core(db_url, clock, extra=[("fakecard", plugin)], ids=ids, **settings)
     core.fake = plugin.method
     core.world = build_world(core)
     billing(core, core.auth.actor("aktest"))
