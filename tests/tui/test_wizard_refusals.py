@@ -222,3 +222,35 @@ async def test_r9_terms_must_be_accepted_again_when_the_order_changed(session_fo
         await next_step(pilot)
         assert wizard.page == "confirm" and not wizard.choices.accept_terms
         assert not wizard.query_one("#wiz-terms").value
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("login, granted, greyed", [("inst_credit", "credit", "money"),
+                                                    ("inst_regular", "money", "credit")])
+async def test_r2_the_payment_the_grant_does_not_allow_is_greyed_and_keys_skip_it(session_for, login, granted,
+                                                                                  greyed):
+    """An installer's Pay by Installer grant allows one kind of payment: the other radio is
+    disabled, so the operator cannot pick it (the core would refuse it on the next step)."""
+    from textual.widgets import RadioButton, RadioSet
+
+    app = app_for(session_for, login)
+    async with app.run_test(size=(80, 24)) as pilot:
+        wizard = await open_wizard(pilot)
+        assert wizard.choices.pay_in == granted
+        assert wizard.query_one(f"#wiz-pay-{greyed}", RadioButton).disabled
+        assert not wizard.query_one(f"#wiz-pay-{granted}", RadioButton).disabled
+        wizard.query_one("#wiz-pay-in", RadioSet).focus()
+        await pilot.press("down", "enter", "up", "enter")   # moving skips the greyed radio
+        await pilot.pause()
+        assert wizard.choices.pay_in == granted
+        assert wizard.query_one(f"#wiz-pay-{granted}", RadioButton).value
+
+
+@pytest.mark.asyncio
+async def test_r2_a_distributor_may_choose_either_payment(session_for):
+    from textual.widgets import RadioButton
+
+    app = app_for(session_for, "aktest")
+    async with app.run_test(size=(80, 24)) as pilot:
+        wizard = await open_wizard(pilot)
+        assert not any(wizard.query_one(f"#wiz-pay-{key}", RadioButton).disabled for key in ("money", "credit"))

@@ -96,6 +96,10 @@ class PurchaseTypesStep(Vertical):
     def _pay_in(self, event: RadioSet.Changed) -> None:
         self.choices.pay_in = event.pressed.id.removeprefix("wiz-pay-")
 
-    def show_pay_in(self) -> None:
-        """Press the radio of `choices.pay_in` (set by the screen from the payer's grant)."""
+    def show_pay_in(self, allowed: frozenset[str] | None = None) -> None:
+        """Press the radio of `choices.pay_in` (set by the screen from the payer's grant) and grey
+        out the kinds of payment the grant does not allow (`allowed`; None: all). The core refuses
+        them anyway (R1/R2); greyed, the operator is not sent on to be refused at the next step."""
+        for key, _ in PAY_INS:
+            self.query_one(f"#wiz-pay-{key}", RadioButton).disabled = allowed is not None and key not in allowed
         self.query_one(f"#wiz-pay-{self.choices.pay_in}", RadioButton).value = True

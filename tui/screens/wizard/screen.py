@@ -40,6 +40,8 @@ from .state import PAGES, RENEWAL, STEP_TITLES, WizardChoices
 
 DEFAULT_RENEW_DAYS = 30  # "Renew To" starts 30 days ahead; the operator types the date wanted
 QUOTE_DELAY = 0.2        # seconds of calm before the price is quoted again
+# The kinds of payment an installer's or property manager's grant allows (R2): the others are greyed.
+_GRANTED = {Grant.REGULAR: frozenset({"money"}), Grant.CREDIT: frozenset({"credit"}), Grant.NONE: frozenset()}
 
 
 def steps_markup(current: int) -> str:
@@ -139,7 +141,7 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         elif role == Role.INSTALLER:
             self.grant = found["grant"]
             self.choices.pay_in = "credit" if self.grant == Grant.CREDIT else "money"
-            types.show_pay_in()
+            types.show_pay_in(_GRANTED[self.grant])
             types.set_info(f"Pay by Installer: {self.grant.label}")
         else:
             self.pm_projects = {p.id: p for p in found["projects"]}
@@ -165,7 +167,7 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         self.choices.project_type = project.type.value
         self.choices.pay_in = "credit" if project.pay_by_pm == Grant.CREDIT else "money"
         types = self.query_one(PurchaseTypesStep)
-        types.show_pay_in()
+        types.show_pay_in(_GRANTED[project.pay_by_pm])
         types.set_project_type_label(project.type.label)
         types.set_info(f"Pay By PM for '{project.name}': {project.pay_by_pm.label}")
 
