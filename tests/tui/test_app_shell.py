@@ -148,3 +148,33 @@ async def test_a_core_refusal_in_a_worker_becomes_a_notification(session_for, mo
         assert [n.message for n in app._notifications] == ["users: the desk is closed for maintenance"]
         assert [n.title for n in app._notifications] == ["Permission denied"]
         assert pane.users == [] and not pane.query_one("#users-table").loading
+
+
+@pytest.mark.asyncio
+async def test_the_open_panes_ctrl_keys_work_from_the_left_column_and_show_in_the_footer(session_for):
+    """Just logged in, the left column has focus: ctrl+n opens the wizard without first stepping
+    into the Subscription pane, and the footer lists the pane's ctrl keys; single letters stay
+    the pane's own."""
+    from smartpay.tui.screens.wizard.screen import SubscriptionWizard
+
+    app = SmartpayApp(session_for("aktest").core, session=session_for("aktest"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert home.focused is home.query_one("#nav", OptionList)
+        assert {"ctrl+n", "ctrl+r"} <= set(home.active_bindings)
+        await pilot.press("4")   # Orders: its letters (d, c, r) are not taken from the column
+        await settle(pilot)
+        home.query_one("#nav", OptionList).focus()
+        await pilot.pause()
+        assert home.current == "orders" and not {"d", "c"} & set(home.active_bindings)
+        assert "ctrl+n" not in home.active_bindings   # Orders has no ctrl+n: nothing happens
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen is home
+        await pilot.press("1")
+        await settle(pilot)
+        home.query_one("#nav", OptionList).focus()
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, SubscriptionWizard)

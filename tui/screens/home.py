@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
@@ -97,6 +97,7 @@ class HomeScreen(Screen):
         if nav.highlighted != index:
             nav.highlighted = index
         self.sub_title = section.title
+        self.refresh_bindings()   # the footer shows the open pane's commands (_pane_commands)
         return pane
 
     def run_pane_action(self, key: str, action: str) -> None:
@@ -126,6 +127,36 @@ class HomeScreen(Screen):
             focusable = tables or [w for w in pane.query("*") if w.focusable]
             if focusable:
                 focusable[0].focus()
+
+    # -- the open pane's commands, from the left column --------------------------------------
+    def _pane_commands(self) -> tuple[Widget | None, list[Binding]]:
+        """While the left column has focus: the open pane and its ctrl-key bindings (ctrl+n New,
+        ctrl+e Edit, ctrl+r Reload), which then work from the column too and show in the footer —
+        an operator who has just logged in presses ctrl+n without first stepping into the pane.
+        The panes' single letters stay theirs: they act on the pane's highlighted row, and typed
+        in the column by mistake they would surprise."""
+        if not self.current or not isinstance(self.focused, OptionList) or self.focused.id != "nav":
+            return None, []
+        pane = self.query_one(f"#pane-{self.current}")
+        return pane, [b for b in getattr(pane, "BINDINGS", ()) if isinstance(b, Binding) and b.key.startswith("ctrl+")]
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        bindings = super().active_bindings
+        pane, commands = self._pane_commands()
+        for binding in commands:
+            if binding.key not in bindings and pane.check_action(binding.action, ()) is not False:
+                bindings[binding.key] = ActiveBinding(pane, binding, True, binding.tooltip)
+        return bindings
+
+    async def on_key(self, event: events.Key) -> None:
+        # Reached only by keys nothing in the focus chain is bound to (see _pane_commands).
+        pane, commands = self._pane_commands()
+        for binding in commands:
+            if event.key == binding.key:
+                event.stop()
+                await pane.run_action(binding.action)
+                return
 
     def action_open_nth(self, index: int) -> None:
         if 0 <= index < len(self.sections):
