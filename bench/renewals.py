@@ -16,7 +16,7 @@ against the bound's 20 ms ÷ 8 = 2.5 ms per renewal.
 
 Where the CPU went, and what was done (each measured with this file): the runner recorded each
 answer as it came, a transaction per one or two renewals — it now gathers a round of answers
-per transaction (`renewal_runner._gather`); the emulator deep-copied every object and drew ids
+per transaction (`renewal_runner._Answers.take`); the emulator deep-copied every object and drew ids
 from `secrets` one character at a time; and it spoke HTTP/1.0, so every charge paid a TCP
 connect, a new urllib3 connection and a new server thread — it now keeps connections alive, as
 Stripe does. What is left per renewal: ~0.6 ms of core work, ~0.7 ms of SDK (requests) work

@@ -84,13 +84,26 @@ class _QuietHandler(WSGIRequestHandler):
             self.close_connection = True
             body = self.rfile
         else:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = io.BytesIO(self.rfile.read(length) if length > 0 else b"")
+            lengths = self.headers.get_all("Content-Length") or ["0"]
+            if len(lengths) > 1 or not lengths[0].strip().isdigit():
+                # Where this request ends is unknown: answer, and read nothing more from here.
+                self.send_error(400, "Bad Content-Length")
+                self.close_connection = True
+                return
+            length = int(lengths[0])
+            body = io.BytesIO(self.rfile.read(length) if length else b"")
+        if self.command == "HEAD":   # wsgiref would send the body too: the connection ends after it
+            self.close_connection = True
         answer = _KeepAliveAnswer(body, self.wfile, self.get_stderr(), environ, multithread=False)
         answer.request_handler = self
         answer.run(self.server.get_app())
         if not self.close_connection:
             self.wfile.flush()
+
+    def handle_expect_100(self):
+        ok = super().handle_expect_100()   # writes "100 Continue" into the buffered stream…
+        self.wfile.flush()                 # …which must reach the client before it sends the body
+        return ok
 
     def drop(self) -> None:
         """End the connection without an answer (`reset`, and `timeout` after its hold)."""

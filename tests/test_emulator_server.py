@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 
 import pytest
 
@@ -78,3 +79,38 @@ def test_stop_closes_the_connections_clients_keep(server):
     connection.sock.settimeout(5)
     assert connection.sock.recv(1) == b""   # EOF: a pool would see it dropped and not reuse it
     connection.close()
+
+
+def raw_exchange(server, request: bytes, wait: float = 2.0) -> bytes:
+    """Send raw bytes on a new connection; everything the server answers until it closes."""
+    with socket.create_connection((server.host, server.port), timeout=wait) as sock:
+        sock.sendall(request)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except socket.timeout:
+            pass
+    return answer
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"5\r\nContent-Length: 6"])
+def test_a_bad_content_length_is_refused_and_the_connection_ends(server, length):
+    smuggled = b"GET /v1/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = raw_exchange(server, b"POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
+                          + smuggled)
+    assert answer.startswith(b"HTTP/1.1 400") and answer.count(b"HTTP/1.1 ") == 1   # the body is never read
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(server):
+    with socket.create_connection((server.host, server.port), timeout=2) as sock:
+        sock.sendall(b"POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(b"{}")
+        assert b"200 OK" in sock.recv(1000)
+
+
+def test_a_head_answer_ends_its_connection(server):
+    # wsgiref sends the body with a HEAD answer: the connection must not carry another request.
+    answer = raw_exchange(server, b"HEAD /v1/x HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/y HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in answer

@@ -5,6 +5,7 @@ nothing; two runners at once charge each due cycle exactly once."""
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import threading
 import time
 
@@ -446,3 +447,71 @@ def test_r7_answers_in_hand_are_recorded_while_a_slow_charge_is_still_out(desk, 
         hang.set()
         runner.join(30)
     assert summaries and summaries[0].paid == 3
+
+
+class _CtrlCWhileGathering:
+    """The answers queue, but the first wait for a second answer of a batch is interrupted
+    (Ctrl-C arrives while the runner gathers, with one answer already in hand)."""
+
+    def __init__(self):
+        self.real = queue.SimpleQueue()
+        self.interrupted = False
+
+    def put(self, item):
+        self.real.put(item)
+
+    def get_nowait(self):
+        return self.real.get_nowait()
+
+    def get(self, timeout=None):
+        if timeout is not None and not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return self.real.get(timeout=timeout)
+
+
+@pytest.mark.parametrize("interruption", ["ctrl-c while gathering", "progress callback fails"])
+def test_r7_an_interrupted_run_records_every_charge_it_made_and_does_not_hang(desk_of_two, clock, monkeypatch,
+                                                                             interruption):
+    from smartpay.core.services import renewal_runner
+
+    desk = desk_of_two
+    set_up_plans(desk, clock, n=12)
+    clock.set(RENEW_AT)
+    progress = None
+    if interruption == "ctrl-c while gathering":
+        plain_init = renewal_runner._Answers.__init__
+
+        def interrupted_init(self):
+            plain_init(self)
+            self.queue = _CtrlCWhileGathering()
+
+        monkeypatch.setattr(renewal_runner._Answers, "__init__", interrupted_init)
+        expected = KeyboardInterrupt
+    else:
+        calls = []
+
+        def progress(n):   # the progress bar's terminal went away on the third update
+            calls.append(n)
+            if len(calls) == 3:
+                raise BrokenPipeError("the terminal closed")
+        expected = BrokenPipeError
+    raised = []
+
+    def run():
+        try:
+            desk.renewals.run(progress=progress)
+        except BaseException as exc:  # noqa: B036 — the interruption is what this test is about
+            raised.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "the interrupted run hung"
+    assert raised and isinstance(raised[0], expected)
+    charged = {request.txn for request in desk.fake.saved_requests}
+    assert charged
+    cycle_attempts = (PaymentAttempt.select(PaymentAttempt, Order).join(Order)
+                      .join(RenewalCycle, on=(RenewalCycle.order == Order.id)))
+    states = {a.order.txn: a.state for a in cycle_attempts}
+    assert {states[txn] for txn in charged} == {"succeeded"}   # every charge made was recorded

@@ -20,8 +20,8 @@ One run, for the due plan ids:
 3. **Record** (this thread, one transaction per batch of answers): `PaymentService.record_results`,
    the same path as every payment, which calls back the plans (paid → next cycle; declined →
    retry schedule or stop; unknown → the plan waits for reconcile). Answers are gathered — a
-   round of them (one per worker) or what the next claim needs — but an answer in hand waits at
-   most GATHER_SECONDS for the others.
+   round of them (one per worker, at most half a batch) or what the next claim needs — but an
+   answer in hand waits at most GATHER_SECONDS for the others (`_Answers.take`).
 
 Claiming and recording share one thread and one connection, so on SQLite they never wait on each
 other's lock, and the database work overlaps with the provider calls in flight.
@@ -85,9 +85,8 @@ class RenewalRunner:
 
     def run(self, plan_ids: list[int], summary: RenewalRunSummary, progress: Callable[[int], None] | None) -> None:
         charges: queue.SimpleQueue = queue.SimpleQueue()
-        answers: queue.SimpleQueue = queue.SimpleQueue()
+        answers = _Answers()
         workers = max(1, min(self.core.settings.renew_concurrency, len(plan_ids)))
-        in_flight = 0
 
         def count(field: str, n: int = 1, message: str = "") -> None:
             setattr(summary, field, getattr(summary, field) + n)
@@ -98,7 +97,7 @@ class RenewalRunner:
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smartpay-renew") as pool:
             for _ in range(workers):
-                pool.submit(_charge_loop, charges, answers, self.service.now)
+                pool.submit(_charge_loop, charges, answers.queue, self.service.now)
             try:
                 # Claim lazily: a claim opens its order's payment window, so at most two batches
                 # (a few provider calls per worker) wait at any time; the next batch is claimed
@@ -106,11 +105,12 @@ class RenewalRunner:
                 # let queued charges outlive their window: reconcile would expire them while the
                 # worker still sends them.
                 step = min(BATCH, 4 * workers)
+                round_ = min(workers, step // 2)   # answers worth a transaction, leaving work queued
                 for start in range(0, len(plan_ids), step):
                     chunk = plan_ids[start:start + step]
-                    while in_flight >= step:  # make room for this batch, a round of answers at least
-                        want = min(in_flight, max(in_flight - step + 1, workers))
-                        in_flight -= self._record(answers, count, want)
+                    while answers.in_flight >= step:  # make room for this batch
+                        waiting = answers.in_flight
+                        self._record(answers.take(min(waiting, max(waiting - step + 1, round_))), count)
                     try:
                         claims, outcomes = self._claim(chunk)
                     except Exception as exc:  # nothing of this batch was written; the next run retries it
@@ -121,12 +121,12 @@ class RenewalRunner:
                         count(field, n)
                     for claim in claims:
                         charges.put(claim)
-                    in_flight += len(claims)
-            finally:  # whatever happens, the charges already made are recorded
+                    answers.sent += len(claims)
+            finally:  # whatever happens (Ctrl-C included), the charges already made are recorded
                 for _ in range(workers):
                     charges.put(None)
-                while in_flight:
-                    in_flight -= self._record(answers, count, in_flight)
+                while answers.in_flight > 0:
+                    self._record(answers.take(answers.in_flight), count)
 
     # -- 1. claim ---------------------------------------------------------------------------------
     def _claim(self, plan_ids: list[int]) -> tuple[list[_Claim], collections.Counter]:
@@ -279,9 +279,8 @@ class RenewalRunner:
                 for (plan, _, _, total, method, context), order in charged]
 
     # -- 3. record --------------------------------------------------------------------------------
-    def _record(self, answers: queue.SimpleQueue, count, want: int) -> int:
-        """Record `want` answers (at least one) in one transaction; returns how many were recorded."""
-        batch = _gather(answers, want)
+    def _record(self, batch: list, count) -> None:
+        """Record a batch of (claim, answer) in one transaction and count the outcomes."""
         try:
             outcomes = self.core.payments.record_results([(c.txn, c.attempt_id, r) for c, r in batch],
                                                               full_views=False)
@@ -303,32 +302,56 @@ class RenewalRunner:
             else:
                 count({ChargeStatus.PENDING: "pending", ChargeStatus.UNDEFINED: "unknown"}.get(result.status,
                                                                                               "declined"))
-        return len(batch)
 
 
-def _gather(answers: queue.SimpleQueue, want: int) -> list:
-    """Up to BATCH answers: at least one, and up to `want` as they arrive — but no longer than
-    GATHER_SECONDS after the first, so one slow provider call does not hold back answers already
-    in hand — then any others already here. Recording costs a transaction per batch, and answers
-    arrive one every latency ÷ concurrency: taking them one by one cost the runner more CPU per
-    renewal than the charges themselves (`make bench`). An answer waiting here is safe: until it
-    is recorded its attempt is `processing`, and reconcile asks the provider (M3)."""
-    batch = [answers.get()]
-    deadline = time.monotonic() + GATHER_SECONDS
-    while len(batch) < min(want, BATCH):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        try:
-            batch.append(answers.get(timeout=left))
-        except queue.Empty:
-            break
-    while len(batch) < BATCH:
-        try:
-            batch.append(answers.get_nowait())
-        except queue.Empty:
-            break
-    return batch
+class _Answers:
+    """The workers' answers on their way to the database. `sent` charges went to the workers;
+    `handled` answers were taken for recording; `held` ones were taken off the queue and wait for
+    the rest of their batch. They are counted as they move, so an interruption at any point —
+    Ctrl-C while gathering, a failing progress callback, a failed recording — never leaves the
+    run waiting for answers it already took. (An answer taken but not recorded stays
+    `processing`: reconcile asks the provider, M3.)"""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.held: list = []
+        self.sent = 0
+        self.handled = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Charges sent whose answers were not yet taken for recording (held ones included)."""
+        return self.sent - self.handled
+
+    def take(self, want: int) -> list:
+        """A batch to record: `want` answers (at least one) as they arrive, but an answer in hand
+        waits at most GATHER_SECONDS for the others — then any others already here, up to BATCH.
+        Recording costs a transaction per batch, and answers arrive one every latency ÷
+        concurrency: recording them as they came cost the runner more CPU per renewal than the
+        charges themselves (`make bench`)."""
+        held = self.held
+        if not held:
+            held.append(self.queue.get())
+        deadline = time.monotonic() + GATHER_SECONDS
+        while len(held) < min(want, BATCH):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                held.append(self.queue.get(timeout=left))
+            except queue.Empty:
+                break
+        while len(held) < BATCH:
+            try:
+                held.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        # Counted handled before `held` is emptied: an interruption between the two may leave an
+        # answer to reconcile or record it twice (a known outcome is never downgraded), but never
+        # makes the run wait for an answer it already took.
+        self.handled += len(held)
+        batch, self.held = held, []
+        return batch
 
 
 def _charge_loop(charges: queue.SimpleQueue, answers: queue.SimpleQueue, now: Callable[[], dt.datetime]) -> None:
