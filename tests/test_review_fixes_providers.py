@@ -393,3 +393,45 @@ def test_m3_refund_status_default_asks_refund_again(desk):
 
     request = RefundRequest("20250910140000001", "x", Money(100, "USD"), "k")
     assert Old().refund_status(request, "r1").status == ChargeStatus.PROCESSED
+
+
+# -- second review (this session): money kept after a transient failure ---------------------------------------
+def test_m3_stripe_refund_whose_lookup_times_out_is_asked_again_not_failed(desk, clock):
+    """A payment that can no longer be applied is refunded; when Stripe does not answer the
+    refund's first step (reading the session), the refund stays open and reconcile completes it."""
+    core, side = desk("stripe")
+    ak = core.auth.actor("aktest")
+    first = community_order(core, ["apt101"], renew_to="2025-10-30")
+    second = community_order(core, ["apt101"], renew_to="2025-11-15")
+    opened_first = core.payments.pay(ak, first.txn, "stripe")
+    side.payer_acts(core.payments.pay(ak, second.txn, "stripe").redirect_url)
+    assert poll(core, second.txn).order.state == "succeeded"
+    side.payer_acts(opened_first.redirect_url)    # paid too, but its item moved: it must be refunded
+    attempt = attempts_of(first.txn)[-1]
+    paid = core.plugins.method("stripe").status(first.txn, attempt.provider_ref)
+    side.emulator.arm(Fault.TIMEOUT, "retrieve_session")   # the refund's first step gets no answer
+    assert core.payments.record_result(None, first.txn, attempt.id, paid).order.state == "failed"
+    assert refunds_of(first.txn) == ["unknown"]   # not "failed": nothing said the refund was refused
+    summary = core.reconciler.run()
+    assert summary.refunded == 1 and refunds_of(first.txn) == ["succeeded"]
+    assert [r["status"] for r in side.emulator.store.refunds.values()] == ["succeeded"]
+
+
+def test_m3_paypal_refused_replay_of_a_lost_vault_charge_is_unknown_never_failed(desk, clock):
+    """A saved-account charge captured at PayPal whose answer was lost is asked about by
+    replaying the create call. Once PayPal has forgotten the request id, the replay is refused
+    DUPLICATE_INVOICE_ID — the invoice is paid — so the attempt must stay unknown, not fail."""
+    core, side = desk("paypal")
+    set_up_plan(core, side, clock)
+    side.emulator.arm(Fault.TIMEOUT, "vault_charge")
+    core.renewals.run()
+    txn = Order.select().order_by(Order.id.desc()).first().txn
+    assert attempts_of(txn)[-1].state == "unknown" and side.charges(txn) == 1   # captured, answer lost
+    side.emulator.forget_request_ids()
+    core.reconciler.run()
+    clock.advance(minutes=16)   # past the window: reconcile now tries to close it
+    summary = core.reconciler.run()
+    assert summary.failed == 0 and summary.unknown == 1
+    assert attempts_of(txn)[-1].state == "unknown" and Order.get(Order.txn == txn).state == "processing"
+    assert "DUPLICATE_INVOICE_ID" in attempts_of(txn)[-1].detail
+    assert side.charges(txn) == 1 and RenewalPlan.get().failures == 0   # not counted as a decline

@@ -315,10 +315,20 @@ def test_faults_on_refund(stripe_emulator, stripe_method, fault):
         stripe_emulator.session(started.provider_ref)["payment_intent"]["id"]] == 1999
 
 
-def test_refund_while_the_session_cannot_be_read_refunds_nothing(stripe_emulator, stripe_method):
+def test_refund_while_the_session_cannot_be_read_refunds_nothing_yet_and_asks_again(stripe_emulator, stripe_method):
+    """Unknown, not failed: a failed refund is final for the core, and the money would be kept."""
     started, _ = paid_session(stripe_emulator, stripe_method)
     stripe_emulator.arm(Fault.TIMEOUT, "retrieve_session")
-    result = stripe_method.refund(RefundRequest(TXN, started.provider_ref, Money(100, "USD"), f"{TXN}-refund-01"))
+    request = RefundRequest(TXN, started.provider_ref, Money(100, "USD"), f"{TXN}-refund-01")
+    result = stripe_method.refund(request)
+    assert result.status == S.UNDEFINED and stripe_emulator.store.refunds == {}
+    assert stripe_method.refund(request).status == S.PROCESSED and len(stripe_emulator.store.refunds) == 1
+
+
+def test_a_refund_stripe_refuses_is_final(stripe_emulator, stripe_method):
+    started, _ = paid_session(stripe_emulator, stripe_method)
+    request = RefundRequest(TXN, started.provider_ref, Money(100_000, "USD"), f"{TXN}-refund-01")  # more than paid
+    result = stripe_method.refund(request)
     assert result.status == S.ERROR and stripe_emulator.store.refunds == {}
 
 

@@ -15,6 +15,7 @@ from Python (names as on PayPalEmulator).
     POST   /_emulator/captures/pending-next        {"times": 1}: the next capture(s) stay PENDING
     POST   /_emulator/captures/<id>/complete       a PENDING capture clears (…/deny: is declined)
     POST   /_emulator/vault/decline-next           {"issue": "INSTRUMENT_DECLINED"}: the next vaulted charge
+    POST   /_emulator/request-ids/forget           PayPal-Request-Ids expire: a replay is a new request
     POST   /_emulator/webhooks                     {"url": "http://…"}: where events are POSTed (null: nowhere)
     GET    /_emulator/deliveries                   webhook deliveries and their HTTP status
     POST   /_emulator/reset                        forget orders, captures, vault, idempotency, faults
@@ -113,6 +114,10 @@ def _dispatch(app: "PayPalApp", method: str, path: str, body: dict, query: dict)
         with state.lock:
             state.decline_next_vault.append(str(body.get("issue") or "INSTRUMENT_DECLINED"))
             return {"declining": len(state.decline_next_vault)}
+    if path == "/request-ids/forget" and method == "POST":
+        with state.lock:
+            state.idempotency.clear()
+            return {"forgotten": True}
     if path == "/webhooks" and method == "POST":
         app.sender.url = body.get("url") or None
         return {"webhook_url": app.sender.url}
@@ -126,6 +131,9 @@ def _dispatch(app: "PayPalApp", method: str, path: str, body: dict, query: dict)
 class PayPalEmulatorClient(EmulatorControlClient):
     """The emulator's controls for a test whose emulator runs in another process
     (`python -m smartpay.emulators.paypal --port N`). Same names as on PayPalEmulator."""
+
+    def forget_request_ids(self) -> None:
+        self._call("POST", "/request-ids/forget", {})
 
     def set_timeout_hold(self, seconds: float) -> None:
         self._call("POST", "/settings", {"timeout_seconds": seconds})

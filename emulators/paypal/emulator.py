@@ -97,6 +97,12 @@ class PayPalEmulator:
         with self.app.state.lock:
             self.app.state.decline_next_vault.append(issue)
 
+    def forget_request_ids(self) -> None:
+        """PayPal keeps a PayPal-Request-Id's answer for a limited time: after it, a replay is a
+        new request (a charge already taken for its invoice is then refused DUPLICATE_INVOICE_ID)."""
+        with self.app.state.lock:
+            self.app.state.idempotency.clear()
+
     def decline_next_capture(self, times: int = 1) -> None:
         """The next capture(s) end with status DECLINED (PAYMENT.CAPTURE.DENIED)."""
         with self.app.state.lock:

@@ -34,6 +34,10 @@ from .webhooks import verify_and_parse
 __version__ = "0.2.0"
 log = logging.getLogger("smartpay.plugins.paypal")
 _REMEMBERED = 2048
+# PayPal's 422 issues that decline the payment itself (the instrument or the payer), as opposed to
+# refusing the request (rate limits, credentials, validation, a duplicate invoice id).
+DECLINED_ISSUES = frozenset({"INSTRUMENT_DECLINED", "TRANSACTION_REFUSED", "PAYER_CANNOT_PAY",
+                             "PAYER_ACTION_REQUIRED", "PAYEE_BLOCKED_TRANSACTION", "COMPLIANCE_VIOLATION"})
 
 
 @dataclass(frozen=True)
@@ -270,7 +274,17 @@ class PayPalMethod(PaymentMethod):
             except PayPalUnknown as exc:
                 return None, ChargeResult(ChargeStatus.UNDEFINED, message=f"{exc}; checked again later")
             except PayPalRefused as exc:
-                return None, ChargeResult(ChargeStatus.ERROR, message=f"PayPal refused the payment: {exc}")
+                if exc.http_status == 422 and exc.issue in DECLINED_ISSUES:
+                    # Within PayPal's request-id memory a replay of a request that was paid answers
+                    # the paid order: declined now, it was declined then, and nothing was taken.
+                    return None, ChargeResult(ChargeStatus.ERROR, message=f"PayPal refused the payment: {exc}")
+                # Anything else — rate limiting, credentials, or DUPLICATE_INVOICE_ID (the request
+                # id was forgotten and this invoice is already paid!) — says nothing about what the
+                # first request did: unknown, never failed (a failed order keeps no money, M3).
+                return None, ChargeResult(ChargeStatus.UNDEFINED, detail={"issue": exc.issue or exc.name},
+                                          message=f"PayPal refused to replay the payment request ({exc}); its "
+                                                  f"webhook or the PayPal dashboard (invoice {txn}) tells; "
+                                                  f"checked again later")
             provider_ref = created.get("id")
             if not provider_ref:
                 return None, ChargeResult(ChargeStatus.UNDEFINED, message="PayPal answered without an order id")

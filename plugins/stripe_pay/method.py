@@ -78,6 +78,20 @@ class StripeMethod(PaymentMethod):
                     http_client=_http_client(stripe, s.api_base, s.timeout_seconds))
             return self._client
 
+    def _refund_failed(self, exc: Exception, doing: str, txn: str) -> ChargeResult:
+        """A refund that failed for a reason that may pass — no answer, a 5xx, rate limiting, a
+        key being fixed — is UNDEFINED: reconcile asks again under the same idempotency key. Only
+        Stripe's refusal of this refund itself (an invalid request: no such payment, already
+        refunded, more than was paid) is final (ERROR): the core would mark a final refund
+        failed and keep the money (M3)."""
+        import stripe
+
+        result = self._failed(exc, doing, txn)
+        if result.status == ChargeStatus.ERROR and not isinstance(exc, stripe.InvalidRequestError):
+            return replace(result, status=ChargeStatus.UNDEFINED,
+                           message=f"{result.message}; the refund is asked for again later")
+        return result
+
     def _failed(self, exc: Exception, doing: str, txn: str, **kw) -> ChargeResult:
         result = failure(exc, doing, self._settings.api_key, self._settings.webhook_secret, **kw)
         log.warning("stripe: %s for txn %s: %s", result.status.value, txn, result.message)
@@ -283,14 +297,14 @@ class StripeMethod(PaymentMethod):
                                                                     "there is nothing to refund")
             elif not intent.startswith("pi_"):
                 return ChargeResult(ChargeStatus.ERROR, message=f"Stripe: '{intent}' is not a payment to refund")
-        except Exception as exc:   # no refund was asked for yet
-            return self._failed(exc, "finding the payment to refund", request.txn, unknown_if_unanswered=False)
+        except Exception as exc:   # no refund was asked for yet: asking again is safe
+            return self._refund_failed(exc, "finding the payment to refund", request.txn)
         params = {"payment_intent": intent, "amount": request.amount.amount, "reason": "requested_by_customer",
                   "metadata": {"txn": request.txn, "reason": request.reason[:500]}}
         try:
             refund = client.v1.refunds.create(params, {"idempotency_key": request.idempotency_key}).to_dict()
         except Exception as exc:
-            return self._failed(exc, "refunding the payment", request.txn)
+            return self._refund_failed(exc, "refunding the payment", request.txn)
         if refund["status"] == "pending":
             # Asked again with the same key, Stripe replays its first answer ("pending") even
             # after the refund settled: read the refund as it stands now.
