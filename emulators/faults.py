@@ -16,6 +16,7 @@ from enum import StrEnum
 class Fault(StrEnum):
     API_ERROR = "api_error"   # the provider's own error JSON (HTTP 402/422 style), before effect
     HTTP_500 = "http_500"     # an internal server error, before effect
+    RATE_LIMITED = "rate_limited"   # HTTP 429 in the provider's format, before effect: try again later
     TIMEOUT = "timeout"       # effect applied, then no answer for longer than any client waits
     RESET = "reset"           # effect applied, then the connection is dropped without an answer
     SLOW = "slow"             # a normal answer after `slow_seconds`
@@ -23,7 +24,7 @@ class Fault(StrEnum):
 
     @property
     def before_effect(self) -> bool:
-        return self in (Fault.API_ERROR, Fault.HTTP_500)
+        return self in (Fault.API_ERROR, Fault.HTTP_500, Fault.RATE_LIMITED)
 
 
 @dataclass

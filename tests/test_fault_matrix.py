@@ -20,6 +20,10 @@ call that decides the money at the end is `expire()` at the window's end (POST
 never polled, and reconcile's expire call (faulted) must find the payment and complete the order.
 For PayPal, reconcile's status() captures the approved order (POST …/capture).
 
+`rate_limited` (HTTP 429) refuses like `api_error` — a charge so refused fails with nothing
+taken — except on the refund step, where a rate-limited refund stays open and reconcile asks
+again, so the money goes back.
+
 `pending` on a step that has no pending state of its own (Stripe's create/poll/expire, PayPal's
 create/poll) also makes the payer's payment itself pending where the provider can hold it (Stripe:
 the hosted page's payment stays `processing`; PayPal: the capture stays PENDING), and the
@@ -46,6 +50,9 @@ from support import GMT8, billing, build_world, community_order, open_core
 FINAL = ("succeeded", "failed", "timed_out", "cancelled")
 STEPS = ("create", "poll", "capture", "refund", "off_session")
 FAULTS = tuple(f.value for f in Fault)
+# Refused before the effect, with the provider's answer: a charge so refused fails (nothing was
+# taken); a refund refused with api_error is final, but one rate-limited is asked for again.
+REFUSALS = ("api_error", "rate_limited")
 ENDPOINT = {
     "stripe": {"create": "create_session", "poll": "retrieve_session", "capture": "expire_session",
                "refund": "create_refund", "off_session": "create_payment_intent"},
@@ -229,7 +236,7 @@ def test_m3_r8_fault_matrix(world_of, clock, provider, step, fault):
         assert summary.due == 1 and summary.paid + summary.declined + summary.unknown + summary.pending == 1
         cycle_txn = next(o.txn for o in Order.select().order_by(Order.id.desc()).limit(1))
         watched = [cycle_txn]
-        expected[cycle_txn] = "failed" if fault == "api_error" else "succeeded"
+        expected[cycle_txn] = "failed" if fault in REFUSALS else "succeeded"
         if provider == "stripe" and fault == "http_500":
             # Stripe refused before charging and has no trace of the txn: at the window's end the
             # cycle either lapses uncharged or — the charge replayed under its key, as the owed
@@ -246,7 +253,7 @@ def test_m3_r8_fault_matrix(world_of, clock, provider, step, fault):
         if step == "create":
             side.emulator.arm(fault, endpoint)
         outcome = core.payments.pay(ak, order.txn, provider)
-        if step == "create" and fault == "api_error":
+        if step == "create" and fault in REFUSALS:
             expected[order.txn] = "failed"      # refused before anything existed at the provider
         if outcome.redirect_url:
             if step == "refund":

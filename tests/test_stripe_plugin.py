@@ -203,7 +203,7 @@ def test_refund_of_an_unpaid_session_is_refused(stripe_method):
 
 
 # -- faults on every call: never an exception; status() finds the truth; at most one charge ------------------
-BEFORE = (Fault.API_ERROR, Fault.HTTP_500)
+BEFORE = (Fault.API_ERROR, Fault.HTTP_500, Fault.RATE_LIMITED)
 AFTER = (Fault.TIMEOUT, Fault.RESET)
 
 
@@ -211,8 +211,9 @@ AFTER = (Fault.TIMEOUT, Fault.RESET)
 def test_faults_on_charge(stripe_emulator, stripe_method, fault):
     stripe_emulator.arm(fault, "create_session")
     result = stripe_method.charge(charge_request(TXN))
-    expected = {Fault.API_ERROR: S.ERROR, Fault.HTTP_500: S.UNDEFINED, Fault.TIMEOUT: S.UNDEFINED,
-                Fault.RESET: S.UNDEFINED, Fault.SLOW: S.PENDING, Fault.PENDING: S.PENDING}[fault]
+    expected = {Fault.API_ERROR: S.ERROR, Fault.HTTP_500: S.UNDEFINED, Fault.RATE_LIMITED: S.ERROR,
+                Fault.TIMEOUT: S.UNDEFINED, Fault.RESET: S.UNDEFINED, Fault.SLOW: S.PENDING,
+                Fault.PENDING: S.PENDING}[fault]
     assert result.status == expected and (result.message or result.status == S.PENDING)
     truth = stripe_method.status(TXN, result.provider_ref)
     if fault in BEFORE:
@@ -279,8 +280,9 @@ def test_faults_on_charge_saved(stripe_emulator, stripe_method, fault):
     txn = "20250910140000031"
     stripe_emulator.arm(fault, "create_payment_intent")
     result = stripe_method.charge_saved(charge_request(txn, saved_method=token))
-    expected = {Fault.API_ERROR: S.ERROR, Fault.HTTP_500: S.UNDEFINED, Fault.TIMEOUT: S.UNDEFINED,
-                Fault.RESET: S.UNDEFINED, Fault.SLOW: S.PROCESSED, Fault.PENDING: S.PENDING}[fault]
+    expected = {Fault.API_ERROR: S.ERROR, Fault.HTTP_500: S.UNDEFINED, Fault.RATE_LIMITED: S.ERROR,
+                Fault.TIMEOUT: S.UNDEFINED, Fault.RESET: S.UNDEFINED, Fault.SLOW: S.PROCESSED,
+                Fault.PENDING: S.PENDING}[fault]
     assert result.status == expected
     truth = stripe_method.status(txn, result.provider_ref)
     if fault in BEFORE:
@@ -302,8 +304,10 @@ def test_faults_on_refund(stripe_emulator, stripe_method, fault):
     request = RefundRequest(TXN, started.provider_ref, Money(1999, "USD"), f"{TXN}-refund-01")
     stripe_emulator.arm(fault, "create_refund")
     result = stripe_method.refund(request)
-    expected = {Fault.API_ERROR: S.ERROR, Fault.HTTP_500: S.UNDEFINED, Fault.TIMEOUT: S.UNDEFINED,
-                Fault.RESET: S.UNDEFINED, Fault.SLOW: S.PROCESSED, Fault.PENDING: S.PENDING}[fault]
+    # Only Stripe's refusal of the refund itself is final; a rate-limited one is asked for again.
+    expected = {Fault.API_ERROR: S.ERROR, Fault.HTTP_500: S.UNDEFINED, Fault.RATE_LIMITED: S.UNDEFINED,
+                Fault.TIMEOUT: S.UNDEFINED, Fault.RESET: S.UNDEFINED, Fault.SLOW: S.PROCESSED,
+                Fault.PENDING: S.PENDING}[fault]
     assert result.status == expected
     if fault == Fault.PENDING:
         stripe_emulator.settle(result.provider_ref)

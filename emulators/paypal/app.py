@@ -51,6 +51,8 @@ _AUTH_FAILURE = {"name": "AUTHENTICATION_FAILURE",
                             "rel": "information_link"}]}
 _INTERNAL = {"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error has occurred.",
              "details": [{"issue": "INTERNAL_SERVICE_ERROR", "description": "An internal service error has occurred."}]}
+_RATE_LIMITED = {"name": "RATE_LIMIT_REACHED", "message": "Too many requests. Blocked due to rate limiting.",
+                 "details": [{"issue": "RATE_LIMIT_REACHED", "description": "Too many requests."}]}
 _ORDER = re.compile(r"^/v2/checkout/orders/([A-Za-z0-9-]+)$")
 _CAPTURE_ORDER = re.compile(r"^/v2/checkout/orders/([A-Za-z0-9-]+)/capture$")
 _CAPTURE = re.compile(r"^/v2/payments/captures/([A-Za-z0-9-]+)$")
@@ -90,7 +92,7 @@ class Answer(Exception):
 
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 303: "See Other", 400: "Bad Request",
             401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-            422: "Unprocessable Entity", 500: "Internal Server Error"}
+            422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error"}
 
 
 class PayPalApp:
@@ -169,6 +171,8 @@ class PayPalApp:
             raise _API_ERRORS.get(endpoint, lambda: unprocessable("UNPROCESSABLE_ENTITY", "Refused."))()
         if fault == Fault.HTTP_500:
             raise Answer(500, {**_INTERNAL, "debug_id": new_id(13).lower()})
+        if fault == Fault.RATE_LIMITED:
+            raise Answer(429, {**_RATE_LIMITED, "debug_id": new_id(13).lower()})
         with self.state.lock:
             replayed = self.state.replay(scope, request_id) if scope else None
             if replayed is not None:
@@ -201,6 +205,8 @@ class PayPalApp:
             raise Answer(401, {"error": "invalid_client", "error_description": "Client Authentication failed"})
         if fault == Fault.HTTP_500:
             raise Answer(500, {"error": "server_error", "error_description": "Internal server error"})
+        if fault == Fault.RATE_LIMITED:
+            raise Answer(429, {**_RATE_LIMITED, "debug_id": new_id(13).lower()})
         auth = r.headers.get("authorization", "")
         try:
             client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":") if auth.startswith(

@@ -91,7 +91,7 @@ class StripeApp:
             return self._json(start_response, refused.status, refused.body(), headers)
         _, pattern, endpoint, handler = route
         fault = self.faults.take(endpoint)
-        if fault in (Fault.API_ERROR, Fault.HTTP_500):   # refused before anything happened
+        if fault is not None and fault.before_effect:   # refused before anything happened
             refused = _injected(fault, endpoint)
             return self._json(start_response, refused.status, refused.body(), headers)
         params = decode(raw)
@@ -191,8 +191,8 @@ class StripeApp:
             return _respond(start_response, 405, b"Method not allowed", "text/plain")
         endpoint = "pay_session" if action == "pay" else "decline_session"
         fault = self.faults.take(endpoint)
-        if fault in (Fault.API_ERROR, Fault.HTTP_500):
-            return _respond(start_response, 500 if fault == Fault.HTTP_500 else 402,
+        if fault is not None and fault.before_effect:
+            return _respond(start_response, {Fault.HTTP_500: 500, Fault.RATE_LIMITED: 429}.get(fault, 402),
                             outcome_page("Something went wrong", "Your payment was not processed. Please try "
                                                                  "again.").encode(), "text/html")
         if fault == Fault.SLOW:
@@ -220,6 +220,9 @@ def _after_payment(session: dict, action: str) -> str:
 def _injected(fault: Fault, endpoint: str) -> err.StripeApiError:
     if fault == Fault.HTTP_500:
         return err.StripeApiError(500, "api_error", "An unknown error occurred (the emulator's http_500 fault).")
+    if fault == Fault.RATE_LIMITED:
+        return err.StripeApiError(429, "invalid_request_error", "Request rate limit exceeded. Learn more about rate "
+                                  "limits here https://stripe.com/docs/rate-limits.", code="rate_limit")
     return err.invalid(f"The Stripe emulator refused this request ({endpoint}: armed fault api_error).",
                        code="emulator_api_error")
 
@@ -234,7 +237,8 @@ def _read(environ) -> str:
 
 def _respond(start_response, status: int, body: bytes, content_type: str, headers: dict | None = None):
     reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Request Failed", 404: "Not Found",
-              405: "Method Not Allowed", 409: "Conflict", 500: "Internal Server Error"}.get(status, "Status")
+              405: "Method Not Allowed", 409: "Conflict", 429: "Too Many Requests",
+              500: "Internal Server Error"}.get(status, "Status")
     start_response(f"{status} {reason}", [("Content-Type", f"{content_type}; charset=utf-8"),
                                           ("Content-Length", str(len(body))), *(headers or {}).items()])
     return [body]

@@ -38,6 +38,9 @@ _REMEMBERED = 2048
 # refusing the request (rate limits, credentials, validation, a duplicate invoice id).
 DECLINED_ISSUES = frozenset({"INSTRUMENT_DECLINED", "TRANSACTION_REFUSED", "PAYER_CANNOT_PAY",
                              "PAYER_ACTION_REQUIRED", "PAYEE_BLOCKED_TRANSACTION", "COMPLIANCE_VIOLATION"})
+# Refusals that pass (credentials being fixed, a timeout PayPal reports, a conflict, rate limiting):
+# a refund refused so is asked for again, never given up — the core keeps a failed refund's money.
+_PASSING = frozenset({401, 403, 408, 409, 429})
 
 
 @dataclass(frozen=True)
@@ -312,8 +315,10 @@ class PayPalMethod(PaymentMethod):
             refund = self._gateway.refund_capture(capture_id, refund_body(request.amount, request.txn),
                                                   request.idempotency_key)
         except PayPalRefused as exc:
-            return ChargeResult(ChargeStatus.ERROR, message=f"PayPal refused the refund: {exc}",
-                                detail={"capture_id": capture_id})
+            status = ChargeStatus.UNDEFINED if exc.http_status in _PASSING else ChargeStatus.ERROR
+            return ChargeResult(status, message=f"PayPal refused the refund: {exc}"
+                                                + ("; asked again later" if status == ChargeStatus.UNDEFINED else ""),
+                                detail={"capture_id": capture_id, "issue": exc.issue or exc.name})
         except PayPalUnknown as exc:
             # No refund id yet: the next try posts again with the same PayPal-Request-Id.
             return ChargeResult(ChargeStatus.UNDEFINED, message=f"{exc}; the refund is checked again with the same key",
@@ -343,6 +348,9 @@ class PayPalMethod(PaymentMethod):
         except PayPalUnknown as exc:
             return ChargeResult(ChargeStatus.UNDEFINED, message=f"{exc}; try again")
         except PayPalRefused as exc:
+            if exc.http_status in _PASSING:
+                return ChargeResult(ChargeStatus.UNDEFINED, message=f"PayPal refused to show the order: {exc}; "
+                                                                    f"asked again later")
             if exc.http_status != 404:
                 return ChargeResult(ChargeStatus.ERROR,
                                     message=f"PayPal refused to show the order: {exc}")
