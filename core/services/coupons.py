@@ -85,8 +85,11 @@ class CouponService(Service):
         net: dict[int, int] = {}
         for e in CouponEntry.select().where(CouponEntry.order == order_id).order_by(CouponEntry.id):
             net[e.coupon_id] = net.get(e.coupon_id, 0) + e.amount
-        for coupon_id, amount in net.items():
+        for coupon_id, amount in sorted(net.items()):   # coupons locked in id order, as redeem locks one
             if amount < 0:
+                # Locked as redeem() locks it: a redemption of the same coupon at the same moment
+                # (PostgreSQL) waits, so both chain their balance_after from the same ledger.
+                locked(Coupon.select().where(Coupon.id == coupon_id)).first()
                 left = self.remaining(coupon_id)
                 CouponEntry.create(coupon=coupon_id, kind="restore", amount=-amount, balance_after=left - amount,
                                    order=order_id, at=self.now())
