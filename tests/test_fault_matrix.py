@@ -40,12 +40,9 @@ import pytest
 from smartpay.core.db.models import Item, Notification, Order, OrderItem, PaymentAttempt, Refund
 from smartpay.core.services.quotes import Selection
 from smartpay.emulators.faults import Fault
-from smartpay.emulators.stripe import StripeEmulator
 
-import paypal_support
-from paypal_support import approve_on_page, method_config as paypal_config
-from stripe_support import WEBHOOK_SECRET, pay_on_page, stripe_config
-from support import GMT8, billing, build_world, community_order, open_core
+from provider_sides import sides, world_of  # noqa: F401 — fixtures
+from support import GMT8, community_order
 
 FINAL = ("succeeded", "failed", "timed_out", "cancelled")
 STEPS = ("create", "poll", "capture", "refund", "off_session")
@@ -61,113 +58,6 @@ ENDPOINT = {
 }
 SET_UP_AT = dt.datetime(2025, 8, 31, 10, 0, tzinfo=GMT8)    # an auto-renew order is paid
 RENEW_AT = dt.datetime(2025, 9, 30, 10, 0, tzinfo=GMT8)     # its next cycle is due
-HOLD = 1.0  # a `timeout` fault holds its answer this long (the clients wait 0.5 s)
-
-
-# -- the emulators: one per provider for the module, reset per test ----------------------------------
-class StripeSide:
-    key = "stripe"
-
-    def __init__(self):
-        self.emulator = StripeEmulator(webhook_secret=WEBHOOK_SECRET, timeout_hold_seconds=HOLD,
-                                       slow_seconds=0.1).start()
-
-    def config(self):
-        return {"stripe_pay": stripe_config(self.emulator)}
-
-    def payer_acts(self, url: str) -> None:
-        pay_on_page(url)
-
-    def hold_payment_pending(self) -> None:
-        self.emulator.arm(Fault.PENDING, "pay_session")
-
-    def charges(self, txn: str) -> int:
-        return self.emulator.charges_for(txn)
-
-    def refunds(self, txn: str) -> int:
-        store = self.emulator.store
-        with store.lock:
-            return sum(1 for r in store.refunds.values()
-                       if r["status"] == "succeeded" and r["metadata"].get("txn") == txn)
-
-    def settle_all(self) -> int:
-        """The provider decides everything it left processing: payments and refunds succeed."""
-        store, settled = self.emulator.store, 0
-        with store.lock:
-            intents = [i["id"] for i in store.intents.values() if i["status"] == "processing"]
-            refunds = [r["id"] for r in store.refunds.values() if r["status"] == "pending"]
-        for ident in intents + refunds:
-            self.emulator.settle(ident)
-            settled += 1
-        return settled
-
-    def stop(self):
-        self.emulator.stop()
-
-
-class PayPalSide:
-    key = "paypal"
-
-    def __init__(self):
-        self.emulator = paypal_support.start_emulator(timeout_hold_seconds=HOLD, slow_seconds=0.1)
-
-    def config(self):
-        return {"paypal_pay": paypal_config(self.emulator)}
-
-    def payer_acts(self, url: str) -> None:
-        approve_on_page(url)
-
-    def hold_payment_pending(self) -> None:
-        self.emulator.hold_next_capture_pending()
-
-    def charges(self, txn: str) -> int:
-        return self.emulator.captures_for(txn)
-
-    def refunds(self, txn: str) -> int:
-        state = self.emulator.app.state
-        with state.lock:
-            captures = {c.id for c in state.captures.values() if c.custom_id == txn}
-            return sum(1 for r in state.refunds.values()
-                       if r["capture_id"] in captures and r["status"] == "COMPLETED")
-
-    def settle_all(self) -> int:
-        state, settled = self.emulator.app.state, 0
-        with state.lock:
-            pending = [c.id for c in state.captures.values() if c.status == "PENDING"]
-        for capture_id in pending:
-            self.emulator.settle_capture(capture_id)
-            settled += 1
-        return settled
-
-    def stop(self):
-        self.emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def sides():
-    made = {"stripe": StripeSide(), "paypal": PayPalSide()}
-    yield made
-    for side in made.values():
-        side.stop()
-
-
-@pytest.fixture
-def world_of(db_url, clock, sides):
-    """world_of(provider) → (core, side): a desk with that provider's real plugin, the seed world."""
-    opened = []
-
-    def make(provider: str):
-        side = sides[provider]
-        side.emulator.reset()
-        core = open_core(db_url, clock, plugins=side.config())
-        opened.append(core)
-        core.world = build_world(core)
-        billing(core, core.auth.actor("aktest"))
-        return core, side
-
-    yield make
-    for core in opened:
-        core.close()
 
 
 # -- driving the flows -----------------------------------------------------------------------------

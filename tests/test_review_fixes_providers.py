@@ -19,76 +19,15 @@ from smartpay.core.plugin_host import ChargeStatus, RefundRequest, WebhookEvent
 from smartpay.core.services.quotes import Selection
 from smartpay.core.services.renewal_runner import RenewalRunner
 from smartpay.emulators.faults import Fault
-from smartpay.emulators.stripe import StripeEmulator
 from smartpay.plugins.paypal_pay.webhooks import _event
 
-import paypal_support
-from paypal_support import approve_on_page, method_config as paypal_config
-from stripe_support import WEBHOOK_SECRET, charge_request, pay_on_page, stripe_config
-from support import GMT8, billing, build_world, community_order, open_core
+from paypal_support import approve_on_page
+from provider_sides import sides, world_of  # noqa: F401 — fixtures
+from stripe_support import WEBHOOK_SECRET, charge_request
+from support import GMT8, community_order, open_core
 
 SET_UP_AT = dt.datetime(2025, 8, 31, 10, 0, tzinfo=GMT8)    # an auto-renew order is paid
 RENEW_AT = dt.datetime(2025, 9, 30, 10, 0, tzinfo=GMT8)     # its next cycle is due
-
-
-class _Stripe:
-    key = "stripe"
-
-    def __init__(self):
-        self.emulator = StripeEmulator(webhook_secret=WEBHOOK_SECRET, timeout_hold_seconds=1.0,
-                                       slow_seconds=0.1).start()
-
-    def config(self):
-        return {"stripe_pay": stripe_config(self.emulator)}
-
-    def payer_acts(self, url):
-        pay_on_page(url)
-
-    def charges(self, txn):
-        return self.emulator.charges_for(txn)
-
-
-class _PayPal:
-    key = "paypal"
-
-    def __init__(self):
-        self.emulator = paypal_support.start_emulator(timeout_hold_seconds=1.0, slow_seconds=0.1)
-
-    def config(self):
-        return {"paypal_pay": paypal_config(self.emulator)}
-
-    def payer_acts(self, url):
-        approve_on_page(url)
-
-    def charges(self, txn):
-        return self.emulator.captures_for(txn)
-
-
-@pytest.fixture(scope="module")
-def sides():
-    made = {"stripe": _Stripe(), "paypal": _PayPal()}
-    yield made
-    for side in made.values():
-        side.emulator.stop()
-
-
-@pytest.fixture
-def desk(db_url, clock, sides):
-    """desk(provider) → (core, side): the provider's real plugin, the seed world, aktest's billing."""
-    opened = []
-
-    def make(provider):
-        side = sides[provider]
-        side.emulator.reset()
-        core = open_core(db_url, clock, plugins=side.config())
-        opened.append(core)
-        core.world = build_world(core)
-        billing(core, core.auth.actor("aktest"))
-        return core, side
-
-    yield make
-    for core in opened:
-        core.close()
 
 
 def attempts_of(txn):
@@ -128,8 +67,8 @@ def refunds_of(txn):
 
 # -- finding 2 (R7): a queued cycle charge that outlives its window is never charged twice ------------------
 @pytest.mark.parametrize("provider", ["stripe", "paypal"])
-def test_r7_reconcile_of_a_queued_cycle_charge_learns_the_truth_and_charges_once(desk, clock, provider):
-    core, side = desk(provider)
+def test_r7_reconcile_of_a_queued_cycle_charge_learns_the_truth_and_charges_once(world_of, clock, provider):
+    core, side = world_of(provider)
     set_up_plan(core, side, clock)
     [claim], _ = RenewalRunner(core.renewals)._claim(core.renewals.due_plan_ids())
     clock.advance(minutes=16)                    # the worker queue was backed up; reconcile runs first
@@ -148,8 +87,8 @@ def test_r7_reconcile_of_a_queued_cycle_charge_learns_the_truth_and_charges_once
 
 
 # -- finding 3 (M3): another process's reconcile never cancels a saved-account charge it cannot see -------
-def test_m3_paypal_lost_vault_answer_is_settled_by_another_process_without_a_second_capture(desk, clock, db_url):
-    core, side = desk("paypal")
+def test_m3_paypal_lost_vault_answer_is_settled_by_another_process_without_a_second_capture(world_of, clock, db_url):
+    core, side = world_of("paypal")
     set_up_plan(core, side, clock)
     side.emulator.arm(Fault.TIMEOUT, "vault_charge")
     core.renewals.run()
@@ -168,15 +107,15 @@ def test_m3_paypal_lost_vault_answer_is_settled_by_another_process_without_a_sec
     assert [side.charges(o.txn) for o in Order.select().order_by(Order.id)] == [1, 1]
 
 
-def test_m3_paypal_expire_without_the_request_or_memory_is_undefined_never_canceled(desk, clock):
-    core, side = desk("paypal")
+def test_m3_paypal_expire_without_the_request_or_memory_is_undefined_never_canceled(world_of, clock):
+    core, side = world_of("paypal")
     method = core.plugins.method("paypal")
     fresh = type(method).from_config(side.config()["paypal_pay"])   # another process: no memory
     assert fresh.expire("29999999999999999", None).status == ChargeStatus.UNDEFINED
 
 
-def test_m3_stripe_expire_of_an_unseen_off_session_charge_is_never_canceled(desk, clock):
-    core, side = desk("stripe")
+def test_m3_stripe_expire_of_an_unseen_off_session_charge_is_never_canceled(world_of, clock):
+    core, side = world_of("stripe")
     set_up_plan(core, side, clock)
     [claim], _ = RenewalRunner(core.renewals)._claim(core.renewals.due_plan_ids())
     method = core.plugins.method("stripe")
@@ -192,8 +131,8 @@ def test_m3_stripe_expire_of_an_unseen_off_session_charge_is_never_canceled(desk
 
 
 # -- finding 4 + 1: PayPal expire on an approved order captures it; a late capture is never kept -----------
-def test_m3_paypal_expire_of_an_approved_order_captures_it(desk, clock, db_url):
-    core, side = desk("paypal")
+def test_m3_paypal_expire_of_an_approved_order_captures_it(world_of, clock, db_url):
+    core, side = world_of("paypal")
     order = community_order(core, ["apt101"], renew_to="2025-10-30")
     out = core.payments.pay(core.auth.actor("aktest"), order.txn, "paypal")
     approve_on_page(out.redirect_url)
@@ -212,8 +151,8 @@ def test_m3_paypal_expire_of_an_approved_order_captures_it(desk, clock, db_url):
     assert side.charges(order.txn) == 1 and refunds_of(order.txn) == []
 
 
-def test_m2_paid_answer_for_a_cancelled_attempt_is_refunded_not_kept(desk, clock):
-    core, side = desk("paypal")
+def test_m2_paid_answer_for_a_cancelled_attempt_is_refunded_not_kept(world_of, clock):
+    core, side = world_of("paypal")
     order = community_order(core, ["apt101"], renew_to="2025-10-30")
     out = core.payments.pay(core.auth.actor("aktest"), order.txn, "paypal")
     attempt = attempts_of(order.txn)[-1]
@@ -232,8 +171,8 @@ def test_m2_paid_answer_for_a_cancelled_attempt_is_refunded_not_kept(desk, clock
 
 
 # -- finding 5 (R7): one item, one active auto-renew plan ------------------------------------------------------
-def test_r7_auto_renew_order_for_an_item_already_on_an_active_plan_is_refused(desk, clock):
-    core, side = desk("stripe")
+def test_r7_auto_renew_order_for_an_item_already_on_an_active_plan_is_refused(world_of, clock):
+    core, side = world_of("stripe")
     set_up_plan(core, side, clock)
     ak = core.auth.actor("aktest")
     item_ids = tuple(i for (i,) in RenewalPlan.get().items.select(RenewalPlan.items.rel_model.item).tuples())
@@ -250,8 +189,8 @@ def test_r7_auto_renew_order_for_an_item_already_on_an_active_plan_is_refused(de
 
 
 # -- finding 6: a completed-capture webhook carries the saved vault id ---------------------------------------
-def test_r7_paypal_capture_webhook_first_still_sets_up_the_plan(desk, clock):
-    core, side = desk("paypal")
+def test_r7_paypal_capture_webhook_first_still_sets_up_the_plan(world_of, clock):
+    core, side = world_of("paypal")
     ak = core.auth.actor("aktest")
     clock.set(SET_UP_AT)
     order = core.orders.create(ak, "renewal", auto_item_selection(core), accept_terms=True, renew_mode="auto",
@@ -273,8 +212,8 @@ def test_r7_paypal_capture_webhook_first_still_sets_up_the_plan(desk, clock):
     assert Notification.select().where(Notification.kind == "renewal_not_set_up").count() == 0
 
 
-def test_r7_paypal_capture_webhook_whose_order_cannot_be_read_announces_nothing(desk, clock):
-    core, side = desk("paypal")
+def test_r7_paypal_capture_webhook_whose_order_cannot_be_read_announces_nothing(world_of, clock):
+    core, side = world_of("paypal")
     order = community_order(core, ["apt101"], renew_to="2025-10-30")
     out = core.payments.pay(core.auth.actor("aktest"), order.txn, "paypal")
     approve_on_page(out.redirect_url)
@@ -289,8 +228,8 @@ def test_r7_paypal_capture_webhook_whose_order_cannot_be_read_announces_nothing(
 
 
 # -- finding 7 (M1): Stripe's idempotency refusals are unknown outcomes, not failures ------------------------
-def test_m1_stripe_idempotency_error_is_undefined_not_a_failure(desk):
-    core, side = desk("stripe")
+def test_m1_stripe_idempotency_error_is_undefined_not_a_failure(world_of):
+    core, side = world_of("stripe")
     method = core.plugins.method("stripe")
     request = charge_request("20250910140000777")
     first = method.charge(request)
@@ -302,8 +241,8 @@ def test_m1_stripe_idempotency_error_is_undefined_not_a_failure(desk):
     assert method.status(request.txn, None).provider_ref == first.provider_ref
 
 
-def test_m1_stripe_key_in_use_409_is_undefined(desk):
-    core, side = desk("stripe")
+def test_m1_stripe_key_in_use_409_is_undefined(world_of):
+    core, side = world_of("stripe")
     method = core.plugins.method("stripe")
     request = charge_request("20250910140000778")
     side.emulator.arm(Fault.SLOW, "create_session")            # the first request is still being handled
@@ -318,8 +257,8 @@ def test_m1_stripe_key_in_use_409_is_undefined(desk):
     assert len(side.emulator.sessions_for(request.txn)) == 1
 
 
-def test_m1_stripe_emulator_answers_409_for_a_concurrent_same_key_request(desk):
-    _, side = desk("stripe")
+def test_m1_stripe_emulator_answers_409_for_a_concurrent_same_key_request(world_of):
+    _, side = world_of("stripe")
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": side.emulator.url}, max_network_retries=0)
     side.emulator.arm(Fault.SLOW, "create_customer")
     errors: list = []
@@ -340,8 +279,8 @@ def test_m1_stripe_emulator_answers_409_for_a_concurrent_same_key_request(desk):
 
 
 # -- finding 8 (M5): a foreign event's long txn is ignored, not a database error ------------------------------
-def test_m5_webhook_with_a_foreign_long_txn_is_ignored(desk):
-    core, _ = desk("stripe")
+def test_m5_webhook_with_a_foreign_long_txn_is_ignored(world_of):
+    core, _ = world_of("stripe")
     event = WebhookEvent(event_id="evt_foreign", type="checkout.session.completed",
                          txn="order-from-another-app-on-this-stripe-account-1234567890", provider_ref="cs_x",
                          result=None)
@@ -354,8 +293,8 @@ def test_m5_webhook_with_a_foreign_long_txn_is_ignored(desk):
 
 # -- finding 9: a pending refund is looked up by its id, never posted again --------------------------------------
 @pytest.mark.parametrize("provider", ["stripe", "paypal"])
-def test_m3_pending_refund_is_looked_up_by_its_id(desk, clock, provider):
-    core, side = desk(provider)
+def test_m3_pending_refund_is_looked_up_by_its_id(world_of, clock, provider):
+    core, side = world_of(provider)
     order = community_order(core, ["apt101"], renew_to="2025-10-30")
     out = core.payments.pay(core.auth.actor("aktest"), order.txn, provider)
     side.payer_acts(out.redirect_url)
@@ -382,7 +321,7 @@ def test_m3_pending_refund_is_looked_up_by_its_id(desk, clock, provider):
     assert Refund.get().state == "succeeded" and refunds_at_provider() == 1
 
 
-def test_m3_refund_status_default_asks_refund_again(desk):
+def test_m3_refund_status_default_asks_refund_again(world_of):
     from smartpay.core.plugin_host import PaymentMethod, ChargeResult
 
     class Old(PaymentMethod):
@@ -396,10 +335,10 @@ def test_m3_refund_status_default_asks_refund_again(desk):
 
 
 # -- second review (this session): money kept after a transient failure ---------------------------------------
-def test_m3_stripe_refund_whose_lookup_times_out_is_asked_again_not_failed(desk, clock):
+def test_m3_stripe_refund_whose_lookup_times_out_is_asked_again_not_failed(world_of, clock):
     """A payment that can no longer be applied is refunded; when Stripe does not answer the
     refund's first step (reading the session), the refund stays open and reconcile completes it."""
-    core, side = desk("stripe")
+    core, side = world_of("stripe")
     ak = core.auth.actor("aktest")
     first = community_order(core, ["apt101"], renew_to="2025-10-30")
     second = community_order(core, ["apt101"], renew_to="2025-11-15")
@@ -417,11 +356,11 @@ def test_m3_stripe_refund_whose_lookup_times_out_is_asked_again_not_failed(desk,
     assert [r["status"] for r in side.emulator.store.refunds.values()] == ["succeeded"]
 
 
-def test_m3_paypal_refused_replay_of_a_lost_vault_charge_is_unknown_never_failed(desk, clock):
+def test_m3_paypal_refused_replay_of_a_lost_vault_charge_is_unknown_never_failed(world_of, clock):
     """A saved-account charge captured at PayPal whose answer was lost is asked about by
     replaying the create call. Once PayPal has forgotten the request id, the replay is refused
     DUPLICATE_INVOICE_ID — the invoice is paid — so the attempt must stay unknown, not fail."""
-    core, side = desk("paypal")
+    core, side = world_of("paypal")
     set_up_plan(core, side, clock)
     side.emulator.arm(Fault.TIMEOUT, "vault_charge")
     core.renewals.run()
