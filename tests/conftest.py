@@ -12,7 +12,7 @@ from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
 
-from support import BACKEND, NOW, build_world, create_pg_database, pg_admin_url
+from support import BACKEND, NOW, build_world, fresh_db_url
 
 # Textual reads these; snapshots must not depend on the caller's shell.
 for _var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS"):
@@ -25,14 +25,8 @@ def pytest_report_header(config):
 
 @pytest.fixture
 def db_url(tmp_path):
-    if BACKEND == "postgres":
-        if not pg_admin_url():
-            pytest.skip("SMARTPAY_TEST_DB=postgres but SMARTPAY_TEST_PG_ADMIN is not set (run via tests/pg_run.py)")
-        url, drop = create_pg_database()
+    with fresh_db_url(tmp_path / "smartpay.db") as url:
         yield url
-        drop()
-    else:
-        yield f"sqlite:///{tmp_path / 'smartpay.db'}"
 
 
 @pytest.fixture

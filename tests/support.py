@@ -1,6 +1,7 @@
 """Test support shared by the suite: databases, the fixed clock, and the seed guide's world."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -54,6 +55,23 @@ def create_pg_database() -> tuple[str, callable]:
         conn.close()
 
     return url, drop
+
+
+@contextlib.contextmanager
+def fresh_db_url(sqlite_file):
+    """A fresh, empty database on the backend under test: the SQLite file `sqlite_file`, or a new
+    database on the PostgreSQL test server (dropped afterwards)."""
+    if BACKEND != "postgres":
+        yield f"sqlite:///{sqlite_file}"
+        return
+    if not pg_admin_url():
+        import pytest
+        pytest.skip("SMARTPAY_TEST_DB=postgres but SMARTPAY_TEST_PG_ADMIN is not set (run via tests/pg_run.py)")
+    url, drop = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop()
 
 
 @dataclass

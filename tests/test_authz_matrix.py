@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from support import BACKEND, NOW, billing, build_world, create_pg_database, pg_admin_url
+from support import NOW, billing, build_world, fresh_db_url
 
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
@@ -113,12 +113,11 @@ class Matrix:
 
 @pytest.fixture(scope="module")
 def mx(tmp_path_factory):
-    if BACKEND == "postgres":
-        if not pg_admin_url():
-            pytest.skip("SMARTPAY_TEST_DB=postgres but SMARTPAY_TEST_PG_ADMIN is not set")
-        url, drop = create_pg_database()
-    else:
-        url, drop = f"sqlite:///{tmp_path_factory.mktemp('authz') / 'matrix.db'}", (lambda: None)
+    with fresh_db_url(tmp_path_factory.mktemp("authz") / "matrix.db") as url:
+        yield from _matrix(url)
+
+
+def _matrix(url: str):
     core = Smartpay.open(Settings(db_url=url), FixedClock(NOW), upgrade=True)
     w = build_world(core)
     a = core.accounts
@@ -154,7 +153,6 @@ def mx(tmp_path_factory):
     m.ptypes = ptypes
     yield m
     core.close()
-    drop()
 
 
 # -- operations -------------------------------------------------------------------------------------

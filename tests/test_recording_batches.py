@@ -19,7 +19,7 @@ from smartpay.core.plugin_host import ChargeResult, ChargeStatus
 from smartpay.core.services import recording
 from smartpay.core.services.quotes import Selection
 
-from support import BACKEND, GMT8, card_desk, create_pg_database
+from support import GMT8, card_desk, fresh_db_url
 
 P = ChargeStatus
 SET_UP_AT = dt.datetime(2025, 8, 31, 10, 0, tzinfo=GMT8)
@@ -35,12 +35,8 @@ TABLES = [Order, OrderItem, PaymentAttempt, Item, RenewalPlan, RenewalCycle, Aud
 @pytest.fixture
 def other_db_url(tmp_path):
     """A second fresh database on the same backend as `db_url`."""
-    if BACKEND == "postgres":
-        url, drop = create_pg_database()
+    with fresh_db_url(tmp_path / "one_by_one.db") as url:
         yield url
-        drop()
-    else:
-        yield f"sqlite:///{tmp_path / 'one_by_one.db'}"
 
 
 def _renew_and_dump(db_url, clock, monkeypatch, one_by_one: bool) -> tuple[str, dict]:

@@ -86,14 +86,17 @@ class StripeMethod(PaymentMethod):
         failed and keep the money (M3)."""
         import stripe
 
-        result = self._failed(exc, doing, txn)
+        result = failure(exc, doing, self._settings.api_key, self._settings.webhook_secret)
         if result.status == ChargeStatus.ERROR and not isinstance(exc, stripe.InvalidRequestError):
-            return replace(result, status=ChargeStatus.UNDEFINED,
-                           message=f"{result.message}; the refund is asked for again later")
-        return result
+            result = replace(result, status=ChargeStatus.UNDEFINED,
+                             message=f"{result.message}; the refund is asked for again later")
+        return self._logged(result, txn)
 
     def _failed(self, exc: Exception, doing: str, txn: str, **kw) -> ChargeResult:
-        result = failure(exc, doing, self._settings.api_key, self._settings.webhook_secret, **kw)
+        return self._logged(failure(exc, doing, self._settings.api_key, self._settings.webhook_secret, **kw), txn)
+
+    @staticmethod
+    def _logged(result: ChargeResult, txn: str) -> ChargeResult:
         log.warning("stripe: %s for txn %s: %s", result.status.value, txn, result.message)
         return result
 
