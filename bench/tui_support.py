@@ -15,7 +15,7 @@ NOW = dt.datetime(2025, 9, 10, 14, 0, tzinfo=GMT8)
 @contextlib.contextmanager
 def demo_session(login: str, fill: Callable[[object], None]) -> Iterator[object]:
     """A tui Session of `login` on the seeded demo desk after `fill(core)`; closed afterwards."""
-    from smartpay.core import demo
+    from smartpay.app import demo
     from smartpay.core.clock import FixedClock
     from smartpay.core.config import Settings
     from smartpay.core.context import Smartpay

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from support import NOW, PASSWORD
 
-from smartpay.core.cli.main import cli
+from smartpay.app.cli.main import cli
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
@@ -97,7 +97,7 @@ def test_installed_console_script_help():
 
 
 def test_help_imports_neither_the_core_nor_its_database_layer():
-    code = ("import sys\nfrom smartpay.core.cli.main import main\n"
+    code = ("import sys\nfrom smartpay.app.cli.main import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('peewee', 'pluggy', 'smartpay.core.context') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

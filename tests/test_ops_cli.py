@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from smartpay.core.cli.main import cli
+from smartpay.app.cli.main import cli
 from smartpay.core.db.models import AuditLog, Order, RenewalCycle
 
 from support import GMT8, card_desk, community_order

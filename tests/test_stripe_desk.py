@@ -9,7 +9,7 @@ import pytest
 from smartpay.core.db.models import Item, Order, PaymentAttempt
 from smartpay.core.plugin_host import ChargeStatus
 from smartpay.core.testing import KIT_TXN, PaymentMethodContract, make_context
-from smartpay.core.webhooks import make_app
+from smartpay.app.webhook_server import make_app
 from smartpay.emulators.server import EmulatorServer
 from smartpay.emulators.stripe import StripeEmulator
 from smartpay.plugins import stripe_pay
@@ -92,7 +92,7 @@ def test_a_declined_card_leaves_the_order_payable_on_the_same_page(desk, stripe_
 
 def test_m5_the_emulators_signed_webhook_pays_the_order_through_the_desks_endpoint(db_url, clock):
     """End to end: the payer pays on the hosted page, the emulator POSTs the signed events to the
-    desk's webhook endpoint (core/webhooks.py), and the order completes without any polling."""
+    desk's webhook endpoint (app/webhook_server.py), and the order completes without any polling."""
     endpoint: dict = {}
     hooks = EmulatorServer(lambda environ, start_response: endpoint["app"](environ, start_response)).start()
     emulator = StripeEmulator(webhook_url=f"{hooks.url}/webhooks/stripe", webhook_secret=WEBHOOK_SECRET).start()

@@ -14,7 +14,7 @@ import pytest
 
 from smartpay.core.db.models import AuditLog, Item, Order, PaymentAttempt, WebhookInbox
 from smartpay.core.plugin_host import ChargeStatus
-from smartpay.core.webhooks import make_app
+from smartpay.app.webhook_server import make_app
 
 from support import FakeCard, card_desk, community_order, eod
 
@@ -145,7 +145,7 @@ def test_m5_unknown_method_and_wrong_verb(desk, server, caplog):
 
 
 def test_m5_headers_reach_the_plugin_lower_cased(desk):
-    from smartpay.core.webhooks import headers_of
+    from smartpay.app.webhook_server import headers_of
     assert headers_of({"HTTP_STRIPE_SIGNATURE": "t=1,v1=x", "CONTENT_TYPE": "application/json",
                        "HTTP_PAYPAL_TRANSMISSION_ID": "abc", "PATH_INFO": "/"}) == {
         "stripe-signature": "t=1,v1=x", "content-type": "application/json", "paypal-transmission-id": "abc"}

@@ -1,5 +1,5 @@
 """M5 with PayPal end to end: the payer approves on the (emulated) PayPal page, the emulator
-really sends CHECKOUT.ORDER.APPROVED to the desk's webhook endpoint (core/webhooks.py), and the
+really sends CHECKOUT.ORDER.APPROVED to the desk's webhook endpoint (app/webhook_server.py), and the
 inbox settles it at once — it asks the PayPal method's status() for that attempt, which captures —
 so the order completes without any polling or reconcile run. The capture's own webhook that
 follows changes nothing."""
@@ -10,7 +10,7 @@ import time
 import pytest
 
 from smartpay.core.db.models import Item, Order, PaymentAttempt, WebhookInbox
-from smartpay.core.webhooks import make_app
+from smartpay.app.webhook_server import make_app
 from smartpay.emulators.faults import Fault
 from smartpay.emulators.server import EmulatorServer
 

@@ -53,7 +53,7 @@ class SmartpayApp(App):
     def __init__(self, core: "Smartpay | Callable[[], Smartpay]", *, login: str | None = None,
                  session: "Session | None" = None, demo: object | None = None) -> None:
         super().__init__()
-        # `smartpay demo --open` only (core.demo_app.DemoInfo): the login screen lists the demo logins.
+        # `smartpay demo --open` only (app.demo_app.DemoInfo): the login screen lists the demo logins.
         self.demo = demo
         self._core = None if callable(core) else core
         self._open_core = core if callable(core) else None

@@ -1,6 +1,6 @@
 """The webhook inbox (M5): verified provider notifications, stored once and applied idempotently.
 
-The WSGI endpoint (core/webhooks.py) verifies the sender through the method's `parse_webhook`
+The WSGI endpoint (app/webhook_server.py) verifies the sender through the method's `parse_webhook`
 and hands the event here. A (method, event id) is stored once: a replay finds its row and
 changes nothing. An event is applied through `PaymentService.record_result` — the same path as
 every provider answer, which never downgrades a known outcome — to the attempt that carries its

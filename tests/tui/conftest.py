@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartpay.core import demo
+from smartpay.app import demo
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
@@ -32,7 +32,7 @@ def _quiet_terminal(monkeypatch):
 
 @pytest.fixture
 def demo_core(tmp_path):
-    """The seed guide's world (core/demo.py), seeded at the fixed NOW (2025-09-10 14:00 GMT+8)."""
+    """The seed guide's world (app/demo.py), seeded at the fixed NOW (2025-09-10 14:00 GMT+8)."""
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'desk.db'}")
     core = Smartpay.open(settings, FixedClock(NOW), upgrade=True, ids=SeededIds(7))
     demo.seed(core)

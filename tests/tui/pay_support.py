@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartpay.core import demo
+from smartpay.app import demo
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
@@ -43,7 +43,7 @@ def emulators():
 
 @pytest.fixture
 def pay_core(tmp_path, emulators):
-    """The demo world (core/demo.py) at the fixed NOW, with Stripe and PayPal configured against
+    """The demo world (app/demo.py) at the fixed NOW, with Stripe and PayPal configured against
     the fixture's emulators; `pay_core.emulators` reaches them."""
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'pay.db'}", plugins=emulators.plugins())
     core = Smartpay.open(settings, FixedClock(NOW), upgrade=True, ids=SeededIds(7))

@@ -6,7 +6,7 @@ import asyncio
 
 from textual.worker import WorkerCancelled
 
-from smartpay.core import demo
+from smartpay.app import demo
 
 
 async def wait_for_workers(app) -> None:

@@ -89,7 +89,7 @@ async def test_a_missing_pane_module_shows_not_available(session_for, monkeypatc
 
 
 def test_smartpay_without_command_opens_the_app_with_as_prefilled(tmp_path, monkeypatch):
-    from smartpay.core.cli.main import cli
+    from smartpay.app.cli.main import cli
     opened = {}
 
     def fake_run(self, *args, **kwargs):  # App.run() needs a terminal; record what would open

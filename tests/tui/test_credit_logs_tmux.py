@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from smartpay.core import demo
+from smartpay.app import demo
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed: the end-to-end "
                                                                      "terminal test drives the app inside tmux")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from smartpay.core import demo, demo_app
+from smartpay.app import demo, demo_app
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.domain import OrderState

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from smartpay.core import demo
+from smartpay.app import demo
 
 from test_credit_logs_tmux import Terminal
 

@@ -1,6 +1,6 @@
 """Snapshots show coupon codes and transaction numbers: the demo world must come out the same
 every run when ids are seeded."""
-from smartpay.core import demo
+from smartpay.app import demo
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay

@@ -2,7 +2,7 @@
 the field that has the focus *after* the keys before it were handled."""
 from textual import events
 
-from smartpay.core import demo
+from smartpay.app import demo
 from smartpay.tui.app import SmartpayApp
 
 

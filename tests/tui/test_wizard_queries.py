@@ -2,7 +2,7 @@
 the Regular/Credit Payment verdict it asks before leaving a step."""
 from __future__ import annotations
 
-from smartpay.core import demo
+from smartpay.app import demo
 from smartpay.core.domain import Grant, ProjectType
 from smartpay.core.services.wizard_queries import pay_in_verdict, sites
 

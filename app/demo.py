@@ -16,10 +16,10 @@ from pathlib import Path
 
 import platformdirs
 
-from .db.database import write_transaction
-from .db.models import MODELS, Account, SchemaVersion
-from .errors import ConfigError
-from .views import CouponView, ItemView, ProjectView
+from smartpay.core.db.database import write_transaction
+from smartpay.core.db.models import MODELS, Account, SchemaVersion
+from smartpay.core.errors import ConfigError
+from smartpay.core.views import CouponView, ItemView, ProjectView
 
 DEMO_PASSWORD = "demo-password"
 DISTRIBUTOR = "aktest"
@@ -62,7 +62,7 @@ def is_demo(core) -> bool:
 def reset(core) -> None:
     """Drop every table and migrate again. Refuses a database that is neither empty nor the
     demo's, so a mistyped --db cannot wipe real data."""
-    from .db import migrations
+    from smartpay.core.db import migrations
     if migrations.current_version(core.db) > 0 and not is_empty(core) and not is_demo(core):
         raise ConfigError("db: this database holds data that is not the demo's; --reset only wipes demo databases")
     import peewee as pw

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from smartpay.core.config import Settings
 
 # Fake test credentials, for the in-process emulators only (they accept nothing else). Not secrets.
 STRIPE_TEST_KEY = "sk_test_smartpayDemoOnly0000"
@@ -93,7 +93,7 @@ def prepare(settings: "Settings", clock, payments: DemoPayments):
     """A fresh demo database on `settings.db_url` (wiped, then seeded) and a core whose payment
     plugins use `payments`' emulators."""
     from . import demo
-    from .context import Smartpay
+    from smartpay.core.context import Smartpay
     core = Smartpay.open(payments.settings(settings), clock, upgrade=True)
     demo.reset(core)  # refuses a database that holds anything but the demo's data
     demo.seed(core)

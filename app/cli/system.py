@@ -36,12 +36,12 @@ def plugins(as_json):
 @json_option
 def demo(db_url, reset, open_app, as_login, as_json):
     """Seed a demo database with the seed guide's world and show what it holds (safe to run twice)."""
-    from smartpay.core import demo as demo_world
+    from smartpay.app import demo as demo_world
     # Only an explicit --db (here or global) is honoured: a SMARTPAY_DB pointing at a real desk
     # must never receive demo accounts.
     url = db_url or runtime().db_url or demo_world.default_demo_url()
     if open_app:
-        from smartpay.core import demo_app
+        from smartpay.app import demo_app
         from .runtime import make_clock
         settings = runtime().settings(url)
         demo_app.run(settings, make_clock(settings), login=as_login)

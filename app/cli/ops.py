@@ -116,10 +116,10 @@ def webhooks_group():
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def webhooks_serve(port, host):
     """Serve the webhook endpoint with wsgiref — for development only; in production run
-    smartpay.core.webhooks:create_app() under gunicorn or waitress (docs/operations.md)."""
+    smartpay.app.webhook_server:create_app() under gunicorn or waitress (docs/operations.md)."""
     from wsgiref.simple_server import make_server
 
-    from smartpay.core.webhooks import make_app
+    from smartpay.app.webhook_server import make_app
     core = open_core()
     server = make_server(host, port, make_app(core))
     click.echo(f"Serving webhooks on http://{host}:{server.server_port}/webhooks/<method key> "

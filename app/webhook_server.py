@@ -10,8 +10,8 @@ know → 200 (so the provider stops retrying), logged, nothing changes. A crash 
 500, so the provider delivers it again.
 
 Development: `smartpay webhooks serve --port N` (wsgiref, one request at a time). Production:
-any WSGI server, e.g. `gunicorn 'smartpay.core.webhooks:create_app()'` or
-`waitress-serve --call smartpay.core.webhooks:create_app` (docs/operations.md).
+any WSGI server, e.g. `gunicorn 'smartpay.app.webhook_server:create_app()'` or
+`waitress-serve --call smartpay.app.webhook_server:create_app` (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ _PATH = re.compile(r"^/webhooks/([A-Za-z0-9_.-]{1,64})/?$")
 
 def make_app(core) -> Callable:
     """The WSGI application for one core (its database, plugins and clock)."""
-    from .errors import NotFound
-    from .plugin_host import WebhookRejected
-    from .services.webhook_inbox import WebhookOutcome
+    from smartpay.core.errors import NotFound
+    from smartpay.core.plugin_host import WebhookRejected
+    from smartpay.core.services.webhook_inbox import WebhookOutcome
 
     def app(environ: dict, start_response) -> Iterable[bytes]:
         try:
@@ -89,7 +89,7 @@ def headers_of(environ: dict) -> dict[str, str]:
 
 def create_app():
     """For production WSGI servers: a core from the usual settings (config file, $SMARTPAY_DB)."""
-    from .context import Smartpay
+    from smartpay.core.context import Smartpay
     return make_app(Smartpay.open())
 
 
