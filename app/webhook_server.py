@@ -5,7 +5,7 @@
 Header names are lower-cased and handed with the raw body to the method's `parse_webhook`,
 which verifies the sender (M5). A notification that does not verify → 400, logged, nothing
 stored. A verified one is stored once in the inbox and applied idempotently (see
-core/services/webhook_inbox.py): a replay, or an event about an order or attempt we do not
+core/payments/webhook_inbox.py): a replay, or an event about an order or attempt we do not
 know → 200 (so the provider stops retrying), logged, nothing changes. A crash while applying →
 500, so the provider delivers it again.
 
@@ -30,7 +30,7 @@ def make_app(core) -> Callable:
     """The WSGI application for one core (its database, plugins and clock)."""
     from smartpay.core.errors import NotFound
     from smartpay.core.plugin_host import WebhookRejected
-    from smartpay.core.services.webhook_inbox import WebhookOutcome
+    from smartpay.core.payments.webhook_inbox import WebhookOutcome
 
     def app(environ: dict, start_response) -> Iterable[bytes]:
         try:

@@ -1,6 +1,6 @@
 """Auto-renewals against a slow provider (R7 runner): wall time vs the latency bound.
 
-2,000 due auto-renew plans are charged by `core.renewals.run()` through the REAL Stripe plugin
+2,000 due auto-renew plans are charged by `core.renew_runner.run()` through the REAL Stripe plugin
 (the `stripe` SDK over HTTP) against a local StripeEmulator in its own process, as Stripe is
 (`python -m smartpay.emulators.stripe --latency 0.02`: 20 ms per call), each off-session charge
 one POST /v1/payment_intents. With
@@ -16,7 +16,7 @@ against the bound's 20 ms ÷ 8 = 2.5 ms per renewal.
 
 Where the CPU went, and what was done (each measured with this file): the runner recorded each
 answer as it came, a transaction per one or two renewals — it now gathers a round of answers
-per transaction (`renewal_runner._Answers.take`); the emulator deep-copied every object and drew ids
+per transaction (`payments/renew_runner._Answers.take`); the emulator deep-copied every object and drew ids
 from `secrets` one character at a time; and it spoke HTTP/1.0, so every charge paid a TCP
 connect, a new urllib3 connection and a new server thread — it now keeps connections alive, as
 Stripe does. What is left per renewal: ~0.6 ms of core work, ~0.7 ms of SDK (requests) work
@@ -161,7 +161,7 @@ def core_cost_ms(n: int = 200) -> float:
         build_plans(core, n, method.key)
         clock.set(RENEW_AT)
         t0 = time.perf_counter()
-        summary = core.renewals.run()
+        summary = core.renew_runner.run()
         cost = (time.perf_counter() - t0) / summary.paid * 1000
         core.close()
         return cost
@@ -181,7 +181,7 @@ def _renew(db_url: str, n: int, method=None, saved_method: str | None = None, pl
         build_plans(core, n, method.key if method is not None else "stripe", saved_method)
         clock.set(RENEW_AT)
         t0, cpu0 = time.perf_counter(), time.process_time()
-        summary = core.renewals.run()
+        summary = core.renew_runner.run()
         wall = time.perf_counter() - t0
         cpu_ms = (time.process_time() - cpu0) * 1000 / n
         # Worthless if fast by being wrong: every plan paid once, every item moved 30 days.

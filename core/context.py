@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import weakref
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
@@ -14,8 +15,32 @@ from .db import migrations
 from .db.database import db_proxy, open_database
 from .errors import ConfigError
 from .ids import IdSource
+from .platform_time import PlatformTime
 from .plugin_host import PluginHost
 from .pricing import PriceList, load_price_list
+
+if TYPE_CHECKING:
+    from .payments.contexts import PaymentContexts
+    from .payments.eligibility import PaymentMethods
+    from .payments.reconcile import Reconciler
+    from .payments.refunds import RefundService
+    from .payments.renew_runner import AutoRenewRunner
+    from .payments.service import PaymentService
+    from .payments.status import PaymentStatusService
+    from .payments.webhook_inbox import WebhookInboxService
+    from .services.accounts import AccountService
+    from .services.audit import AuditService
+    from .services.auth import AuthService
+    from .services.authz import Authorizer
+    from .services.billing import BillingService
+    from .services.coupons import CouponService
+    from .services.credits import CreditService
+    from .services.grants import GrantService
+    from .services.notifications import NotificationService
+    from .services.orders import OrderService
+    from .services.quotes import QuoteService
+    from .services.renewals import RenewalService
+    from .wiring import Services
 
 
 # The models reach the database through one module-level proxy, so every core of a process must
@@ -39,13 +64,13 @@ class Smartpay:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
                  plugins: PluginHost | None = None, price_list: PriceList | None = None,
                  ids: IdSource | None = None):
-        self.settings = settings or load_settings()
-        self.clock = clock or SystemClock()
-        self.ptime = self.settings.platform_time
+        self.settings: Settings = settings or load_settings()
+        self.clock: Clock = clock or SystemClock()
+        self.ptime: PlatformTime = self.settings.platform_time
         self.db: pw.Database = _database_for(self.settings.db_url)
-        self.plugins = plugins or PluginHost(config=self.settings.plugin_config)
+        self.plugins: PluginHost = plugins or PluginHost(config=self.settings.plugin_config)
         self._price_list = price_list
-        self.ids = ids or IdSource()
+        self.ids: IdSource = ids or IdSource()
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None, upgrade: bool = False,
@@ -79,88 +104,89 @@ class Smartpay:
             self._price_list = load_price_list(self.settings.price_list)
         return self._price_list
 
-    # Services, built on first use so start-up stays cheap.
+    # Services: built together on first use (core/wiring.py), so start-up stays cheap.
     @cached_property
-    def audit(self):
-        from .services.audit import AuditService
-        return AuditService(self)
+    def services(self) -> "Services":
+        from .wiring import wire
+        return wire(self.db, self.clock, settings=self.settings, ptime=self.ptime, plugins=self.plugins,
+                    price_list=self.price_list, ids=self.ids)
 
-    @cached_property
-    def authz(self):
-        from .services.authz import Authorizer
-        return Authorizer(self)
+    @property
+    def audit(self) -> "AuditService":
+        return self.services.audit
 
-    @cached_property
-    def auth(self):
-        from .services.auth import AuthService
-        return AuthService(self)
+    @property
+    def authz(self) -> "Authorizer":
+        return self.services.authz
 
-    @cached_property
-    def accounts(self):
-        from .services.accounts import AccountService
-        return AccountService(self)
+    @property
+    def auth(self) -> "AuthService":
+        return self.services.auth
 
-    @cached_property
-    def grants(self):
-        from .services.grants import GrantService
-        return GrantService(self)
+    @property
+    def accounts(self) -> "AccountService":
+        return self.services.accounts
 
-    @cached_property
-    def billing(self):
-        from .services.billing import BillingService
-        return BillingService(self)
+    @property
+    def grants(self) -> "GrantService":
+        return self.services.grants
 
-    @cached_property
-    def quotes(self):
-        from .services.quotes import QuoteService
-        return QuoteService(self)
+    @property
+    def billing(self) -> "BillingService":
+        return self.services.billing
 
-    @cached_property
-    def orders(self):
-        from .services.orders import OrderService
-        return OrderService(self)
+    @property
+    def quotes(self) -> "QuoteService":
+        return self.services.quotes
 
-    @cached_property
-    def payments(self):
-        from .services.payments import PaymentService
-        return PaymentService(self)
+    @property
+    def orders(self) -> "OrderService":
+        return self.services.orders
 
-    @cached_property
-    def payment_status(self):
-        from .services.payment_status import PaymentStatusService
-        return PaymentStatusService(self)
+    @property
+    def payment_contexts(self) -> "PaymentContexts":
+        return self.services.payment_contexts
 
-    @cached_property
-    def credits(self):
-        from .services.credits import CreditService
-        return CreditService(self)
+    @property
+    def payment_methods(self) -> "PaymentMethods":
+        return self.services.payment_methods
 
-    @cached_property
-    def coupons(self):
-        from .services.coupons import CouponService
-        return CouponService(self)
+    @property
+    def payments(self) -> "PaymentService":
+        return self.services.payments
 
-    @cached_property
-    def notifications(self):
-        from .services.notifications import NotificationService
-        return NotificationService(self)
+    @property
+    def payment_status(self) -> "PaymentStatusService":
+        return self.services.payment_status
 
-    @cached_property
-    def reconciler(self):
-        from .services.reconcile import Reconciler
-        return Reconciler(self)
+    @property
+    def credits(self) -> "CreditService":
+        return self.services.credits
 
-    @cached_property
-    def renewals(self):
-        from .services.renewals import RenewalService
-        return RenewalService(self)
+    @property
+    def coupons(self) -> "CouponService":
+        return self.services.coupons
 
-    @cached_property
-    def webhook_inbox(self):
-        from .services.webhook_inbox import WebhookInboxService
-        return WebhookInboxService(self)
+    @property
+    def notifications(self) -> "NotificationService":
+        return self.services.notifications
 
-    @cached_property
-    def refunds(self):
-        from .services.refunds import RefundService
-        return RefundService(self)
+    @property
+    def reconciler(self) -> "Reconciler":
+        return self.services.reconciler
+
+    @property
+    def renewals(self) -> "RenewalService":
+        return self.services.renewals
+
+    @property
+    def renew_runner(self) -> "AutoRenewRunner":
+        return self.services.renew_runner
+
+    @property
+    def webhook_inbox(self) -> "WebhookInboxService":
+        return self.services.webhook_inbox
+
+    @property
+    def refunds(self) -> "RefundService":
+        return self.services.refunds

@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import re
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any, Callable, Iterable
 
 import pytest
@@ -158,20 +157,19 @@ class _HookPlugin:
 
 
 def core_evaluation(method: PaymentMethod, vetoes: Iterable[Any] = ()) -> Callable[[PaymentContext], Eligibility]:
-    """The core's verdict for `method` (PaymentService.evaluate: configuration, grant, currency,
-    the method's own check, auto-renewal, vetoes), over a host holding only `method` and the
-    given veto plugins. Returns a function of the context."""
-    from .services.payments import PaymentService
+    """The core's verdict for `method` (payments.eligibility.verdict: configuration, grant,
+    currency, the method's own check, auto-renewal, vetoes), over a host holding only `method`
+    and the given veto plugins. Returns a function of the context."""
+    from .payments.eligibility import PaymentMethods
 
     extra = [("kit_method", _HookPlugin(method))] + [(f"kit_veto_{i}", v) for i, v in enumerate(vetoes)]
     host = PluginHost(load_entry_points=False, disabled=(), extra_plugins=extra)
     if host.skipped():
         raise AssertionError(f"the plugin host would not load this method: {host.skipped()[0].reason}")
-    service = PaymentService(SimpleNamespace(plugins=host))
+    methods = PaymentMethods(host)
 
     def verdict(context: PaymentContext) -> Eligibility:
-        option = service.evaluate(method, context)
-        return Eligibility(option.eligible, option.reason)
+        return methods.verdict(methods.get(method.key), context)
 
     return verdict
 

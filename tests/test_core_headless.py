@@ -60,9 +60,9 @@ def test_core_services_and_plugins_import_without_ui_sdks_or_pytest():
                     ("smartpay.plugins", ())], load_methods=True)
     imported = set(report["imported"])
     assert {"smartpay.core", "smartpay.core.context", "smartpay.core.plugin_host.manager"} <= imported
-    services = {n for n in imported if n.startswith("smartpay.core.services.")}
-    assert {"smartpay.core.services.payments", "smartpay.core.services.orders",
-            "smartpay.core.services.credits", "smartpay.core.services.coupons"} <= services
+    assert {"smartpay.core.wiring", "smartpay.core.payments.service", "smartpay.core.payments.settlement",
+            "smartpay.core.payments.renew_runner", "smartpay.core.services.orders",
+            "smartpay.core.services.credits", "smartpay.core.services.coupons"} <= imported
     assert {f"smartpay.plugins.{p}" for p in ("coupon_pay", "credit_pay", "stripe_pay", "paypal_pay")} <= imported
     assert report["loaded"] == []
 

@@ -11,7 +11,7 @@ from smartpay.core.db.models import AuditLog, CouponEntry, CreditEntry, Item, Or
 from smartpay.core.domain import LedgerKind
 from smartpay.core.money import Money
 from smartpay.core.services.credits import CreditService
-from smartpay.core.services.payments import PaymentService
+from smartpay.core.payments.completion import OrderCompletion
 
 from support import billing, credit_renewal_order
 
@@ -49,22 +49,24 @@ def test_r8_failure_between_consume_and_expiry_rolls_everything_back(core, world
     assert before["order"] == "processing" and before["balance"] == 100 and before["consumes"] == 0
 
     seen = []
-    original = PaymentService._apply_effects
 
-    def failing_apply_effects(self, order_row):
-        # Prove where we are: inside the payment's transaction, the credits are already consumed.
-        seen.append(("consumed", CreditEntry.select().where((CreditEntry.order == order_row.id) &
-                                                            (CreditEntry.kind == LedgerKind.CONSUME)).count()))
-        seen.append(("balance", core.credits.balance(order_row.payer_id)))
-        if when == "after_expiries":
-            original(self, order_row)
-            seen.append(("moved", sum(1 for i in Item.select().where(Item.id.in_(items))
-                                      if i.expires_at == core.ptime.end_of_day(dt.date(2025, 9, 30)))))
-        raise InjectedFailure("crash between consuming credits and extending expiries")
+    class FailingCompletion(OrderCompletion):
+        """The real completion, failing where the test says (handed to the payment service)."""
 
-    monkeypatch.setattr(PaymentService, "_apply_effects", failing_apply_effects)
+        def apply_effects(self, order_row, lines=None):
+            # Prove where we are: inside the payment's transaction, the credits are already consumed.
+            seen.append(("consumed", CreditEntry.select().where((CreditEntry.order == order_row.id) &
+                                                                (CreditEntry.kind == LedgerKind.CONSUME)).count()))
+            seen.append(("balance", core.credits.balance(order_row.payer_id)))
+            if when == "after_expiries":
+                super().apply_effects(order_row, lines)
+                seen.append(("moved", sum(1 for i in Item.select().where(Item.id.in_(items))
+                                          if i.expires_at == core.ptime.end_of_day(dt.date(2025, 9, 30)))))
+            raise InjectedFailure("crash between consuming credits and extending expiries")
+
+    failing = FailingCompletion(core.clock, credits=core.credits, audit=core.audit)
     with pytest.raises(InjectedFailure):
-        core.payments.pay(ak, order.txn, "credit")
+        core.payments.replacing(completion=failing).pay(ak, order.txn, "credit")
     expected_seen = [("consumed", 1), ("balance", 100 - order.total.amount)]
     if when == "after_expiries":
         expected_seen.append(("moved", len(items)))
@@ -75,7 +77,6 @@ def test_r8_failure_between_consume_and_expiry_rolls_everything_back(core, world
     assert after_failure == before  # order still processing, no consume, balance and expiries unchanged
     assert after_failure["attempts"] == []  # no attempt left behind, let alone a succeeded one
 
-    monkeypatch.setattr(PaymentService, "_apply_effects", original)
     outcome = core.payments.pay(ak, order.txn, "credit")
     assert outcome.order.state == "succeeded"
     paid = _state(core, order.txn, ak.id, items)

@@ -122,7 +122,7 @@ def test_m3_r8_fault_matrix(world_of, clock, provider, step, fault):
         sources = auto_renew_cycle(core, side, clock)
         before = snapshot_expiries(core)
         side.emulator.arm(fault, endpoint)
-        summary = core.renewals.run()
+        summary = core.renew_runner.run()
         assert summary.due == 1 and summary.paid + summary.declined + summary.unknown + summary.pending == 1
         cycle_txn = next(o.txn for o in Order.select().order_by(Order.id.desc()).limit(1))
         watched = [cycle_txn]

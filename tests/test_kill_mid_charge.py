@@ -224,7 +224,7 @@ def test_m3_r7_renew_run_killed_after_the_charge_is_settled_once_by_reconcile(de
     assert RenewalCycle.select().count() == 1
 
     # Running everything again charges nothing more: the next cycle is a month away.
-    assert desk.renewals.run().due == 0 and desk.reconciler.run().checked == 0
+    assert desk.renew_runner.run().due == 0 and desk.reconciler.run().checked == 0
     assert off_session_txns(emulator) == [txn] and expiry(item) == eod(2025, 10, 30)
 
 

@@ -1,6 +1,6 @@
 """Recording a batch of answers in one transaction (the renew runner's way, `core/db/bulk.py`
 for the common paid cycle) writes exactly the rows that recording each answer on its own, the
-paid ones row by row (`payments._complete`, `renewals.on_paid`), writes.
+paid ones row by row (`OrderCompletion.complete`, `renewals.on_paid`; `Settlement(bulk_writes=False)`), writes.
 
 The same desk is built twice from the same seed, the same due plans answer the same way — paid,
 paid on the plan's last cycle, declined, unknown, pending, interleaved so the bulk writes are
@@ -16,7 +16,6 @@ from smartpay.core.db.models import (AuditLog, CouponEntry, CreditEntry, Item, N
                                      PaymentAttempt, Refund, RenewalCycle, RenewalPlan)
 from smartpay.core.ids import SeededIds
 from smartpay.core.plugin_host import ChargeResult, ChargeStatus
-from smartpay.core.services import recording
 from smartpay.core.services.quotes import Selection
 
 from support import GMT8, card_desk, fresh_db_url
@@ -63,19 +62,23 @@ def _renew_and_dump(db_url, clock, monkeypatch, one_by_one: bool) -> tuple[str, 
             return ChargeResult(status, provider_ref=f"fc_saved_{request.txn}", message=f"card said {status.value}")
 
         monkeypatch.setattr(core.fake, "charge_saved", by_plan)
-        batched = core.payments.record_results
         sizes = []
+        payments = core.payments.replacing(settlement=core.payments.settlement.replacing(bulk_writes=not one_by_one))
 
-        def record(answers, **kw):
-            sizes.append(len(answers))
-            if not one_by_one:
-                return batched(answers, **kw)
-            return [batched([answer], **kw)[0] for answer in answers]   # what record_result does
+        class Recorder:
+            """The payment service the runner is handed: counts its batches and, one by one,
+            records each answer on its own (what record_result does)."""
 
-        monkeypatch.setattr(core.payments, "record_results", record)
-        if one_by_one:   # and every paid cycle through the row-by-row path (payments._complete, on_paid)
-            monkeypatch.setattr(recording, "_completes_in_bulk", lambda *a: False)
-        summary = core.renewals.run()
+            def __getattr__(self, name):
+                return getattr(payments, name)
+
+            def record_results(self, answers, **kw):
+                sizes.append(len(answers))
+                if not one_by_one:
+                    return payments.record_results(answers, **kw)
+                return [payments.record_results([answer], **kw)[0] for answer in answers]
+
+        summary = core.renew_runner.replacing(payments=Recorder()).run()
         assert sum(sizes) == len(ANSWERS) and (one_by_one or max(sizes) > 4), sizes   # batches were mixed
         dump = {model.__name__: [row for row in model.select().order_by(model.id).dicts()] for model in TABLES}
         return summary.line(), dump

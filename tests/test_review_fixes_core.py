@@ -14,7 +14,7 @@ from smartpay.core.domain import OrderState
 from smartpay.core.money import Money
 from smartpay.core.plugin_host import ChargeResult, ChargeStatus
 from smartpay.core.services.quotes import Selection
-from smartpay.core.services.renewal_runner import RenewalRunner, _charge_loop
+from smartpay.core.payments.renew_runner import RenewalRunner, _charge_loop
 
 from support import GMT8, FakeCard, FakeCardPlugin, billing, build_world, card_desk, community_order, open_core
 
@@ -189,7 +189,7 @@ def set_up_plans(core, clock, n=1):
 
 def test_r7_a_claim_past_its_window_is_not_sent_and_is_not_a_decline(desk, clock):
     set_up_plans(desk, clock)
-    runner = RenewalRunner(desk.renewals)
+    runner = desk.renew_runner.new_run()
     [claim], _ = runner._claim(desk.renewals.due_plan_ids())
     clock.advance(minutes=16)                     # it waited in the queue past its window
     charges, answers = queue.SimpleQueue(), queue.SimpleQueue()
@@ -202,13 +202,13 @@ def test_r7_a_claim_past_its_window_is_not_sent_and_is_not_a_decline(desk, clock
     plan = RenewalPlan.get()
     assert order_of(claim.txn).state == "timed_out"
     assert plan.failures == 0 and plan.next_retry_at is None and "renewal_declined" not in kinds()
-    assert desk.renewals.run().paid == 1         # due again at once: charged on the next run
+    assert desk.renew_runner.run().paid == 1         # due again at once: charged on the next run
     assert RenewalPlan.get().cycles_done == 2
 
 
 def test_r7_a_cycle_expired_by_reconcile_with_nothing_charged_is_not_a_decline(desk, clock):
     set_up_plans(desk, clock)
-    [claim], _ = RenewalRunner(desk.renewals)._claim(desk.renewals.due_plan_ids())
+    [claim], _ = desk.renew_runner.new_run()._claim(desk.renewals.due_plan_ids())
     clock.advance(minutes=16)
     desk.fake.expire_answer = P.CANCELED          # nothing exists at the provider
     assert desk.reconciler.run().timed_out == 1
@@ -236,7 +236,7 @@ def test_r7_every_cycle_charge_is_sent_inside_its_window_even_with_a_slow_provid
         core.world = build_world(core)
         billing(core, core.auth.actor("aktest"))
         set_up_plans(core, clock, n=20)
-        summary = core.renewals.run()
+        summary = core.renew_runner.run()
         assert summary.paid == 20 and summary.skipped == 0
         late = [o.txn for o in Order.select().where(Order.txn.in_(list(sent_at))) if sent_at[o.txn] > o.deadline_at]
         assert late == []

@@ -17,7 +17,7 @@ from smartpay.core.errors import InvalidInput
 from smartpay.core.money import Money
 from smartpay.core.plugin_host import ChargeStatus, RefundRequest, WebhookEvent
 from smartpay.core.services.quotes import Selection
-from smartpay.core.services.renewal_runner import RenewalRunner
+from smartpay.core.payments.renew_runner import RenewalRunner
 from smartpay.emulators.faults import Fault
 from smartpay.plugins.paypal_pay.webhooks import _event
 
@@ -70,7 +70,7 @@ def refunds_of(txn):
 def test_r7_reconcile_of_a_queued_cycle_charge_learns_the_truth_and_charges_once(world_of, clock, provider):
     core, side = world_of(provider)
     set_up_plan(core, side, clock)
-    [claim], _ = RenewalRunner(core.renewals)._claim(core.renewals.due_plan_ids())
+    [claim], _ = core.renew_runner.new_run()._claim(core.renewals.due_plan_ids())
     clock.advance(minutes=16)                    # the worker queue was backed up; reconcile runs first
     summary = core.reconciler.run()
     assert summary.timed_out == 0 and summary.failed == 0
@@ -82,7 +82,7 @@ def test_r7_reconcile_of_a_queued_cycle_charge_learns_the_truth_and_charges_once
     plan = RenewalPlan.get()
     assert plan.cycles_done == 2 and plan.failures == 0
     clock.advance(hours=25)
-    core.renewals.run()
+    core.renew_runner.run()
     assert Order.select().count() == 2           # no cycle order was opened again for the same cycle
 
 
@@ -91,7 +91,7 @@ def test_m3_paypal_lost_vault_answer_is_settled_by_another_process_without_a_sec
     core, side = world_of("paypal")
     set_up_plan(core, side, clock)
     side.emulator.arm(Fault.TIMEOUT, "vault_charge")
-    core.renewals.run()
+    core.renew_runner.run()
     txn = Order.select().order_by(Order.id.desc()).first().txn
     assert attempts_of(txn)[-1].state == "unknown" and side.charges(txn) == 1   # captured, answer lost
     cron = open_core(db_url, clock, plugins=side.config())   # `smartpay reconcile` from cron: no memory
@@ -103,7 +103,7 @@ def test_m3_paypal_lost_vault_answer_is_settled_by_another_process_without_a_sec
     assert summary.paid == 1 and summary.timed_out == 0
     assert Order.get(Order.txn == txn).state == "succeeded" and RenewalPlan.get().cycles_done == 2
     clock.advance(hours=25)
-    core.renewals.run()
+    core.renew_runner.run()
     assert [side.charges(o.txn) for o in Order.select().order_by(Order.id)] == [1, 1]
 
 
@@ -117,7 +117,7 @@ def test_m3_paypal_expire_without_the_request_or_memory_is_undefined_never_cance
 def test_m3_stripe_expire_of_an_unseen_off_session_charge_is_never_canceled(world_of, clock):
     core, side = world_of("stripe")
     set_up_plan(core, side, clock)
-    [claim], _ = RenewalRunner(core.renewals)._claim(core.renewals.due_plan_ids())
+    [claim], _ = core.renew_runner.new_run()._claim(core.renewals.due_plan_ids())
     method = core.plugins.method("stripe")
     # Nothing found by search (never sent, or search lagging): the replay under the same key
     # answers what Stripe did — here it charges the cycle now, once — and a second replay agrees.
@@ -363,7 +363,7 @@ def test_m3_paypal_refused_replay_of_a_lost_vault_charge_is_unknown_never_failed
     core, side = world_of("paypal")
     set_up_plan(core, side, clock)
     side.emulator.arm(Fault.TIMEOUT, "vault_charge")
-    core.renewals.run()
+    core.renew_runner.run()
     txn = Order.select().order_by(Order.id.desc()).first().txn
     assert attempts_of(txn)[-1].state == "unknown" and side.charges(txn) == 1   # captured, answer lost
     side.emulator.forget_request_ids()

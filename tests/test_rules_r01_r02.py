@@ -242,3 +242,25 @@ def test_r2_grant_decides_which_methods_are_offered(core, world, actor):
     assert not mopts["coupon"].eligible and "Credit" in mopts["coupon"].reason
     with pytest.raises(NotEligible):
         core.payments.pay(inst_credit, morder.txn, coupons=[core.coupons.mine(inst_credit)[0].code])
+
+
+def test_r2_a_manager_whose_projects_grant_differently_may_use_neither_family(core, world, actor):
+    """Pay By PM is per project: one order over a project granting Stripe/PayPal/Coupon and one
+    granting Credit is covered by neither grant, so no method of either family is offered."""
+    inst = actor("inst_credit")
+    second = core.accounts.create_project("inst_credit", "commercial", "New Annex", "2025-07-01")
+    core.accounts.add_item(second.id, "personnel_app", "Annex 1", expires="2025-09-30")
+    core.accounts.assign_manager(second.id, "pm_credit")
+    core.grants.set_pay_by_pm(inst, world.new_commercial.id, "credit")
+    core.grants.set_pay_by_pm(inst, second.id, "regular")
+    pm = actor("pm_credit")
+    core.coupons.issue("pm_credit", "50.00", "USD")
+    billing(core, pm)
+    order = core.orders.create(pm, "renewal", Selection("commercial", project_ids=(world.new_commercial.id, second.id)),
+                               accept_terms=True, renew_mode="manual", renew_to=RENEW_TO)
+    options = {o.key: o for o in core.payments.options(pm, order.txn)}
+    assert not options["coupon"].eligible and "No Permission" in options["coupon"].reason
+    assert not any(o.eligible for o in options.values())
+    # Each project alone: its own grant's family is offered.
+    alone = renew_order(core, pm, "commercial", second.id)
+    assert {o.key: o for o in core.payments.options(pm, alone.txn)}["coupon"].eligible

@@ -84,11 +84,11 @@ def test_r7_manual_orders_are_not_sent_with_save_method(desk):
 def test_r7_auto_renew_moves_2025_09_30_to_2025_10_30_end_of_day_gmt8(desk, clock):
     [item] = set_up_plans(desk, clock)
     clock.set(dt.datetime(2025, 9, 29, 10, 0, tzinfo=GMT8))  # 38 h ahead: not within the 24 h lead yet
-    assert desk.renewals.run().due == 0 and desk.fake.saved_requests == []
+    assert desk.renew_runner.run().due == 0 and desk.fake.saved_requests == []
 
     clock.set(RENEW_AT)
     done = []
-    summary = desk.renewals.run(progress=done.append)
+    summary = desk.renew_runner.run(progress=done.append)
     assert (summary.due, summary.paid, summary.errors) == (1, 1, 0), summary
     assert sum(done) == 1  # the progress bar's steps
     assert expiry(item) == dt.datetime(2025, 10, 30, 23, 59, 59, tzinfo=GMT8)
@@ -103,8 +103,8 @@ def test_r7_auto_renew_moves_2025_09_30_to_2025_10_30_end_of_day_gmt8(desk, cloc
 def test_r7_running_twice_for_the_same_cycle_charges_once(desk, clock):
     [item] = set_up_plans(desk, clock)
     clock.set(RENEW_AT)
-    assert desk.renewals.run().paid == 1
-    again = desk.renewals.run()
+    assert desk.renew_runner.run().paid == 1
+    again = desk.renew_runner.run()
     assert (again.due, again.paid) == (0, 0)
     assert len(desk.fake.saved_requests) == 1 and RenewalCycle.select().count() == 1
     assert expiry(item) == eod(2025, 10, 30)
@@ -113,21 +113,21 @@ def test_r7_running_twice_for_the_same_cycle_charges_once(desk, clock):
 def test_r7_cycles_limit_ends_the_plan(desk, clock):
     [item] = set_up_plans(desk, clock, auto_cycles=2)  # cycle 1 paid by the order, cycle 2 by the runner
     clock.set(RENEW_AT)
-    assert desk.renewals.run().paid == 1
+    assert desk.renew_runner.run().paid == 1
     assert plan().state == "ended" and plan().stopped_reason == "all 2 cycles renewed"
     clock.set(dt.datetime(2025, 10, 30, 10, 0, tzinfo=GMT8))
-    assert desk.renewals.run().due == 0
+    assert desk.renew_runner.run().due == 0
     assert len(desk.fake.saved_requests) == 1 and expiry(item) == eod(2025, 10, 30)
 
 
 def test_r7_until_date_ends_the_plan(desk, clock):
     [item] = set_up_plans(desk, clock, auto_until="2025-10-15")
     clock.set(RENEW_AT)
-    assert desk.renewals.run().paid == 1 and expiry(item) == eod(2025, 10, 30)
+    assert desk.renew_runner.run().paid == 1 and expiry(item) == eod(2025, 10, 30)
     # The next cycle would begin (2025-10-30) after the until day: the plan ends at once.
     assert plan().state == "ended" and "2025-10-15" in plan().stopped_reason
     clock.set(dt.datetime(2025, 10, 30, 10, 0, tzinfo=GMT8))
-    assert desk.renewals.run().due == 0
+    assert desk.renew_runner.run().due == 0
     assert len(desk.fake.saved_requests) == 1 and expiry(item) == eod(2025, 10, 30)
 
 
@@ -137,16 +137,16 @@ def test_r7_declined_card_retries_on_schedule_then_stops_auto_renew(desk, clock)
     clock.set(RENEW_AT)
     schedule = [24, 72, 120]  # the default renew_retry_hours
     for n, hours in enumerate(schedule, start=1):
-        summary = desk.renewals.run()
+        summary = desk.renew_runner.run()
         assert summary.declined == 1, (n, summary)
         p = plan()
         assert p.failures == n and p.state == "active" and p.next_retry_at == clock.now() + dt.timedelta(hours=hours)
         assert kinds(desk) == ["renewal_declined"] * n
         assert "card declined" in desk.notifications.recent()[0].message
         clock.advance(hours=hours - 1)
-        assert desk.renewals.run().due == 0  # not before the retry time
+        assert desk.renew_runner.run().due == 0  # not before the retry time
         clock.advance(hours=1)
-    summary = desk.renewals.run()  # the last retry fails too
+    summary = desk.renew_runner.run()  # the last retry fails too
     assert summary.declined == 1
     p = plan()
     assert p.state == "stopped" and "declined 4 times" in p.stopped_reason and "card declined" in p.stopped_reason
@@ -156,7 +156,7 @@ def test_r7_declined_card_retries_on_schedule_then_stops_auto_renew(desk, clock)
     assert len({r.txn for r in desk.fake.saved_requests}) == 4  # each try is its own order
     assert [(c.cycle, c.try_no) for c in RenewalCycle.select().order_by(RenewalCycle.id)] == [(2, 1), (2, 2), (2, 3), (2, 4)]
     clock.advance(days=30)
-    assert desk.renewals.run().due == 0 and len(desk.fake.saved_requests) == 4
+    assert desk.renew_runner.run().due == 0 and len(desk.fake.saved_requests) == 4
     assert expiry(item) == eod(2025, 9, 30)  # never moved
     assert [p.id for p in desk.renewals.plans(state="stopped")] == [p.id]
 
@@ -165,10 +165,10 @@ def test_r7_a_retry_that_succeeds_clears_the_failures(desk, clock):
     [item] = set_up_plans(desk, clock)
     clock.set(RENEW_AT)
     desk.fake.saved_answer = P.ERROR
-    assert desk.renewals.run().declined == 1
+    assert desk.renew_runner.run().declined == 1
     desk.fake.saved_answer = P.PROCESSED
     clock.advance(hours=24)
-    assert desk.renewals.run().paid == 1
+    assert desk.renew_runner.run().paid == 1
     p = plan()
     assert (p.failures, p.next_retry_at, p.cycles_done, p.state) == (0, None, 2, "active")
     # The item had expired during the retry window: the cycle runs from today (R7 quote rule).
@@ -179,10 +179,10 @@ def test_r7_unknown_outcome_waits_for_reconcile_and_is_not_retried(desk, clock):
     [item] = set_up_plans(desk, clock)
     clock.set(RENEW_AT)
     desk.fake.saved_answer = P.UNDEFINED
-    assert desk.renewals.run().unknown == 1
+    assert desk.renew_runner.run().unknown == 1
     assert PaymentAttempt.select().order_by(PaymentAttempt.id.desc()).first().state == "unknown"
     clock.advance(hours=30)
-    assert desk.renewals.run().due == 0 and len(desk.fake.saved_requests) == 1  # no retry while unknown
+    assert desk.renew_runner.run().due == 0 and len(desk.fake.saved_requests) == 1  # no retry while unknown
     clock.set(RENEW_AT + dt.timedelta(minutes=5))
     desk.fake.status_answer = P.PROCESSED
     assert desk.reconciler.run().paid == 1
@@ -193,7 +193,7 @@ def test_r7_provider_crash_during_charge_is_unknown_not_a_decline(desk, clock):
     set_up_plans(desk, clock)
     clock.set(RENEW_AT)
     desk.fake.raises = {"charge_saved"}
-    summary = desk.renewals.run()
+    summary = desk.renew_runner.run()
     assert summary.unknown == 1 and summary.declined == 0 and plan().failures == 0
     assert kinds(desk) == []
 
@@ -203,7 +203,7 @@ def test_r7_dry_run_lists_what_would_be_charged_and_writes_nothing(desk, clock):
     clock.set(RENEW_AT)
     counts = lambda: [m.select().count() for m in (Order, PaymentAttempt, RenewalCycle, Notification, AuditLog)]
     before = counts()
-    summary = desk.renewals.run(dry_run=True)
+    summary = desk.renew_runner.run(dry_run=True)
     assert counts() == before and desk.fake.saved_requests == []
     assert summary.due == 1 and summary.line().startswith("renew run (dry run): 1 due")
     [due] = summary.would_charge
@@ -217,7 +217,7 @@ def test_r7_uninstalled_method_stops_the_plan_with_the_reason(desk, clock):
     set_up_plans(desk, clock)
     RenewalPlan.update(method="gone").execute()  # the plugin that saved the card was uninstalled
     clock.set(RENEW_AT)
-    summary = desk.renewals.run()
+    summary = desk.renew_runner.run()
     assert summary.stopped == 1 and "no longer installed" in plan().stopped_reason
     assert kinds(desk) == ["renewal_stopped"] and desk.fake.saved_requests == []
 
@@ -244,7 +244,7 @@ def test_r7_two_runners_at_once_charge_each_due_cycle_exactly_once(desk, clock, 
     def runner(name, core):
         try:
             barrier.wait(30)
-            results[name] = core.renewals.run()
+            results[name] = core.renew_runner.run()
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:
@@ -284,19 +284,19 @@ def test_r7_postgres_runner_skips_a_plan_another_runner_holds(desk, clock, db_ur
     t.start()
     try:
         assert held.wait(10)
-        assert desk.renewals.renew_one(plan_id) == "skipped"  # does not wait for the lock
+        assert desk.renew_runner.renew_one(plan_id) == "skipped"  # does not wait for the lock
         assert desk.fake.saved_requests == []
     finally:
         release.set()
         t.join(30)
-    assert desk.renewals.renew_one(plan_id) == "paid"
+    assert desk.renew_runner.renew_one(plan_id) == "paid"
 
 
 def test_r7_cycle_paid_after_the_items_moved_is_refunded_and_the_plan_carries_on(desk, clock):
     [item] = set_up_plans(desk, clock)
     clock.set(RENEW_AT)
     desk.fake.saved_answer = P.UNDEFINED
-    assert desk.renewals.run().unknown == 1
+    assert desk.renew_runner.run().unknown == 1
     # Meanwhile the payer renews the item by hand, to 2025-11-30.
     ak = desk.auth.actor("aktest")
     manual = desk.orders.create(ak, "renewal", Selection("community", installer="inst_regular",
@@ -318,7 +318,7 @@ def test_r7_a_cycle_try_exists_once(desk, clock):
     set_up_plans(desk, clock)
     clock.set(RENEW_AT)
     desk.fake.saved_answer = P.UNDEFINED
-    desk.renewals.run()
+    desk.renew_runner.run()
     row = RenewalCycle.get()
     other = Order.get(Order.id == plan().source_order_id)
     with pytest.raises(peewee.IntegrityError):
@@ -330,21 +330,25 @@ def test_r7_a_contested_batch_is_claimed_again_plan_by_plan(desk, clock, monkeyp
     """When another runner wins one cycle of a batch (UNIQUE violation), the batch rolls back and
     its plans are claimed one by one: the others are still charged, each once."""
     import peewee
-    from smartpay.core.services import renewal_runner
 
     items = set_up_plans(desk, clock, n=3)
     clock.set(RENEW_AT)
-    original = renewal_runner.RenewalRunner._open_cycles
     calls = []
 
-    def contested(self, ready):
-        calls.append(len(ready))
-        if len(ready) > 1:
-            raise peewee.IntegrityError("UNIQUE constraint failed: renewal_cycle.plan_id, cycle, try_no")
-        return original(self, ready)
+    class ContestedOrders:
+        """The real order service, except that a batch of cycle orders meets the UNIQUE guard, as
+        when another runner created one of its (plan, cycle, try) rows first."""
 
-    monkeypatch.setattr(renewal_runner.RenewalRunner, "_open_cycles", contested)
-    summary = desk.renewals.run()
+        def __getattr__(self, name):
+            return getattr(desk.orders, name)
+
+        def create_for_plans(self, entries):
+            calls.append(len(entries))
+            if len(entries) > 1:
+                raise peewee.IntegrityError("UNIQUE constraint failed: renewal_cycle.plan_id, cycle, try_no")
+            return desk.orders.create_for_plans(entries)
+
+    summary = desk.renew_runner.replacing(orders=ContestedOrders()).run()
     assert calls == [3, 1, 1, 1]
     assert summary.paid == 3 and len(desk.fake.saved_requests) == 3
     assert all(expiry(i) == eod(2025, 10, 30) for i in items)
@@ -371,7 +375,7 @@ def test_r7_a_plan_whose_items_the_payer_can_no_longer_see_stops_alone(desk, clo
     clock.set(RENEW_AT)
     # The second plan's item moves to a project of another distributor's installer.
     Item.update(project=desk.world.other_community.id).where(Item.id == items[1]).execute()
-    summary = desk.renewals.run()
+    summary = desk.renew_runner.run()
     assert (summary.paid, summary.stopped) == (1, 1)
     assert expiry(items[0]) == eod(2025, 10, 30) and expiry(items[1]) == eod(2025, 9, 30)
     stopped = desk.renewals.plans(state="stopped")
@@ -407,7 +411,7 @@ def test_r7_the_runner_records_answers_in_batches_not_one_transaction_each(desk_
         return record(answers, **kw)
 
     monkeypatch.setattr(desk.payments, "record_results", counted)
-    summary = desk.renewals.run()
+    summary = desk.renew_runner.run()
     assert summary.paid == 12 and sum(batches) == 12
     assert len(batches) <= 3, batches   # 12 answers, 2 per 10 ms: two batches, three under load
     assert all(expiry(i) == eod(2025, 10, 30) for i in items)
@@ -431,7 +435,7 @@ def test_r7_answers_in_hand_are_recorded_while_a_slow_charge_is_still_out(desk, 
 
     monkeypatch.setattr(desk.fake, "charge_saved", one_hangs)
     summaries = []
-    runner = threading.Thread(target=lambda: summaries.append(desk.renewals.run()))
+    runner = threading.Thread(target=lambda: summaries.append(desk.renew_runner.run()))
     runner.start()
     try:
         assert hanging.wait(10), "the runner never charged"
@@ -473,7 +477,7 @@ class _CtrlCWhileGathering:
 @pytest.mark.parametrize("interruption", ["ctrl-c while gathering", "progress callback fails"])
 def test_r7_an_interrupted_run_records_every_charge_it_made_and_does_not_hang(desk_of_two, clock, monkeypatch,
                                                                              interruption):
-    from smartpay.core.services import renewal_runner
+    from smartpay.core.payments import renew_runner as renewal_runner
 
     desk = desk_of_two
     set_up_plans(desk, clock, n=12)
@@ -500,7 +504,7 @@ def test_r7_an_interrupted_run_records_every_charge_it_made_and_does_not_hang(de
 
     def run():
         try:
-            desk.renewals.run(progress=progress)
+            desk.renew_runner.run(progress=progress)
         except BaseException as exc:  # noqa: B036 — the interruption is what this test is about
             raised.append(exc)
 

@@ -44,11 +44,11 @@ def renew_run(dry_run, as_json):
     """Charge every auto-renew plan that is due (its items expire within renew_lead_hours, or a retry is due)."""
     core = open_core()
     if dry_run or as_json or not sys.stdout.isatty():
-        summary = core.renewals.run(dry_run=dry_run)
+        summary = core.renew_runner.run(dry_run=dry_run)
     else:
         due = len(core.renewals.due_plan_ids())
         with click.progressbar(length=due, label="Renewing") as bar:
-            summary = core.renewals.run(progress=bar.update)
+            summary = core.renew_runner.run(progress=bar.update)
     if as_json:
         emit_json(summary)
         return

@@ -166,6 +166,11 @@ class PluginHost:
         pm = self._ensure_loaded()
         return [r for r in pm.hook.veto_payment_method(method=method, context=context) if r]
 
+    def listens_to_order_completed(self) -> bool:
+        """Whether any plugin implements `order_completed` (settlement builds full order views
+        for the hook only then)."""
+        return bool(self._ensure_loaded().hook.order_completed.get_hookimpls())
+
     def order_completed(self, order) -> None:
         pm = self._ensure_loaded()
         try:

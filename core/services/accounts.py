@@ -2,9 +2,12 @@
 listings operators see (always limited to what the actor may see)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import peewee as pw
 
 from .. import validate
+from ..clock import Clock
 from ..db.models import Account, Item, Project, ProjectManager
 from ..domain import ALLOWED_PARENTS, SERVICE_TYPES, Grant, ProjectType, Role
 from ..errors import InvalidInput, PermissionDenied
@@ -13,8 +16,20 @@ from .auth import hash_password
 from .base import Service
 from .convert import account_view, item_view
 
+if TYPE_CHECKING:
+    from ..platform_time import PlatformTime
+    from .audit import AuditService
+    from .authz import Authorizer
+
 
 class AccountService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *,
+                 audit: "AuditService", authz: "Authorizer", ptime: "PlatformTime"):
+        super().__init__(db, clock)
+        self.audit = audit
+        self.authz = authz
+        self.ptime = ptime
+
     # -- admin (whoever holds the database) -------------------------------------------------
     def create_account(self, role: str, login: str, name: str, password: str,
                        parent: str | None = None, email: str | None = None) -> AccountView:
@@ -24,7 +39,7 @@ class AccountService(Service):
         email_ = validate.email(email)
         password_hash = hash_password(password)
         with self.write():
-            parent_row = self.core.authz.account_row(parent, "parent") if parent else None
+            parent_row = self.authz.account_row(parent, "parent") if parent else None
             parent_role = Role(parent_row.role) if parent_row else None
             if parent_role not in ALLOWED_PARENTS[role_]:
                 wanted = " or ".join(r.label if r else "no parent" for r in ALLOWED_PARENTS[role_])
@@ -33,21 +48,21 @@ class AccountService(Service):
                 raise InvalidInput("login", f"'{login_}' is already taken")
             row = Account.create(login=login_, name=name_, role=role_.value, parent=parent_row,
                                  email=email_, password_hash=password_hash, created_at=self.now())
-            self.core.audit.record(None, "account.create", login_, role=role_.value,
+            self.audit.record(None, "account.create", login_, role=role_.value,
                                    parent=parent_row.login if parent_row else None)
         return account_view(row, parent_row.login if parent_row else None)
 
     def create_project(self, installer: str, type: str, name: str, created_at=None) -> ProjectView:
         ptype = validate.choice("type", type, ProjectType)
         name_ = validate.text("name", name)
-        when = (validate.instant("created-at", created_at, self.core.ptime.tz)
+        when = (validate.instant("created-at", created_at, self.ptime.tz)
                 if created_at not in (None, "") else self.now())
         with self.write():
-            inst = self.core.authz.account_row(installer, "installer")
+            inst = self.authz.account_row(installer, "installer")
             if inst.role != Role.INSTALLER:
                 raise InvalidInput("installer", f"'{inst.login}' is a {Role(inst.role).label}, not an installer")
             row = Project.create(name=name_, type=ptype.value, installer=inst, created_at=when)
-            self.core.audit.record(None, "project.create", str(row.id), installer=inst.login, type=ptype.value)
+            self.audit.record(None, "project.create", str(row.id), installer=inst.login, type=ptype.value)
         return ProjectView(row.id, row.name, ptype, inst.login, row.created_at, Grant(row.pay_by_pm))
 
     def add_item(self, project: int | str, service: str, subject: str, email: str | None = None,
@@ -55,10 +70,10 @@ class AccountService(Service):
         subject_ = validate.text("subject", subject)
         email_ = validate.email(email)
         company_ = validate.text("company", company, required=False) or None
-        expires_at = (validate.instant("expires", expires, self.core.ptime.tz, end_of_day=True)
+        expires_at = (validate.instant("expires", expires, self.ptime.tz, end_of_day=True)
                       if expires not in (None, "") else None)
         with self.write():
-            proj = self.core.authz.project_row(project)
+            proj = self.authz.project_row(project)
             services = SERVICE_TYPES[ProjectType(proj.type)]
             if service not in services:
                 raise InvalidInput("service", f"'{service}' is not a service of {ProjectType(proj.type).label} "
@@ -66,13 +81,13 @@ class AccountService(Service):
             row = Item.create(project=proj, service_type=service, subject_name=subject_, subject_email=email_,
                               company=company_, activated_at=expires_at and self.now(),
                               expires_at=expires_at, created_at=self.now())
-            self.core.audit.record(None, "item.create", str(row.id), project=proj.id, service=service)
+            self.audit.record(None, "item.create", str(row.id), project=proj.id, service=service)
         return item_view(row, proj, self.now())
 
     def assign_manager(self, project: int | str, manager: str) -> None:
         with self.write():
-            proj = self.core.authz.project_row(project)
-            pm = self.core.authz.account_row(manager, "manager")
+            proj = self.authz.project_row(project)
+            pm = self.authz.account_row(manager, "manager")
             if pm.role != Role.PROPERTY_MANAGER:
                 raise InvalidInput("manager", f"'{pm.login}' is not a property manager")
             if pm.parent_id != proj.installer_id:
@@ -80,7 +95,7 @@ class AccountService(Service):
             if proj.type == ProjectType.SINGLE_FAMILY:
                 raise InvalidInput("project", "single-family projects have no property manager")
             ProjectManager.insert(project=proj, manager=pm).on_conflict_ignore().execute()
-            self.core.audit.record(None, "project.assign_manager", str(proj.id), manager=pm.login)
+            self.audit.record(None, "project.assign_manager", str(proj.id), manager=pm.login)
 
     # -- a distributor's downline (the Users screen) -----------------------------------------
     def create_user(self, actor: Actor, role: str, login: str, name: str, password: str,
@@ -89,7 +104,7 @@ class AccountService(Service):
         """A distributor or sub-distributor adds an installer or a sub-distributor to its
         downline (R1): below itself, or below a sub-distributor of its own downline. Installers
         get their "Pay by Installer" grant (R2) in the same step."""
-        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
+        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
         role_ = validate.choice("role", role, Role)
         if role_ not in (Role.INSTALLER, Role.SUB_DISTRIBUTOR):
             raise InvalidInput("role", f"distributors create installers and sub-distributors, not {role_.label}")
@@ -103,8 +118,8 @@ class AccountService(Service):
         with self.write():
             parent_row = Account.get_by_id(actor.id)
             if parent and parent.strip() != actor.login:
-                parent_row = self.core.authz.account_row(parent.strip(), "parent")
-                self.core.authz.require_downline(actor, parent_row, "parent")
+                parent_row = self.authz.account_row(parent.strip(), "parent")
+                self.authz.require_downline(actor, parent_row, "parent")
                 if not Role(parent_row.role).is_distributor:
                     raise InvalidInput("parent", f"'{parent_row.login}' is a {Role(parent_row.role).label}; "
                                                  "users sit below a distributor or sub-distributor")
@@ -113,7 +128,7 @@ class AccountService(Service):
             row = Account.create(login=login_, name=name_, role=role_.value, parent=parent_row, email=email_,
                                  password_hash=password_hash, pay_by_installer=grant_.value,
                                  created_at=self.now())
-            self.core.audit.record(actor, "account.create", login_, role=role_.value, parent=parent_row.login,
+            self.audit.record(actor, "account.create", login_, role=role_.value, parent=parent_row.login,
                                    pay_by_installer=grant_.value)
         return account_view(row, parent_row.login)
 
@@ -121,13 +136,13 @@ class AccountService(Service):
                     pay_by_installer: str | None = None) -> AccountView:
         """Edit a downline account's name and email and, for installers, its "Pay by
         Installer" grant (R2). Only accounts in the actor's downline (R1)."""
-        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
+        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
         name_ = validate.text("name", name)
         email_ = validate.email(email)
         grant_ = validate.choice("pay-by-installer", pay_by_installer, Grant) if pay_by_installer else None
         with self.write():
-            row = self.core.authz.account_row(login, "user")
-            self.core.authz.require_downline(actor, row, "user")
+            row = self.authz.account_row(login, "user")
+            self.authz.require_downline(actor, row, "user")
             if grant_ is not None and row.role != Role.INSTALLER and grant_ != Grant.NONE:
                 raise InvalidInput("pay-by-installer", f"'{row.login}' is not an installer")
             changes = {}
@@ -140,7 +155,7 @@ class AccountService(Service):
                 row.pay_by_installer = grant_.value
             if changes:
                 row.save()
-                self.core.audit.record(actor, "account.update", row.login, **changes)
+                self.audit.record(actor, "account.update", row.login, **changes)
         return account_view(row, row.parent.login if row.parent_id else None)
 
     # -- operator views --------------------------------------------------------------------
@@ -152,7 +167,7 @@ class AccountService(Service):
         """The actor's downline (Users screen): distributors only. One query — the downline is
         walked by a recursive CTE and rows come back as tuples — because a large distributor's
         10,000 installers must open without visible lag."""
-        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
+        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
         Child, Parent = Account.alias(), Account.alias()
         downline = (Account.select(Account.id).where(Account.parent == actor.id)
                     .cte("downline", recursive=True, columns=("id",)))
@@ -175,7 +190,7 @@ class AccountService(Service):
         the ones it manages (PMs)."""
         query = Project.select(Project, Account.id, Account.login).join(Account, on=(Project.installer == Account.id))
         if actor.role.is_distributor:
-            installers = [i for i in self.core.authz.downline_ids(actor.id)]
+            installers = [i for i in self.authz.downline_ids(actor.id)]
             return query.where(Project.installer.in_(installers or [-1]))
         if actor.role == Role.INSTALLER:
             return query.where(Project.installer == actor.id)
@@ -187,7 +202,7 @@ class AccountService(Service):
     def projects(self, actor: Actor, installer: str | None = None, type: str | None = None) -> list[ProjectView]:
         query = self.visible_project_query(actor)
         if installer:
-            inst = self.core.authz.account_row(installer, "installer")
+            inst = self.authz.account_row(installer, "installer")
             query = query.where(Project.installer == inst.id)
         if type:
             query = query.where(Project.type == validate.choice("type", type, ProjectType).value)
@@ -218,7 +233,7 @@ class AccountService(Service):
         return [item_view(i, i.project, now) for i in query]
 
     def items(self, actor: Actor, project: int | str) -> list[ItemView]:
-        proj = self.core.authz.project_row(project)
-        self.core.authz.require_view_project(actor, proj)
+        proj = self.authz.project_row(project)
+        self.authz.require_view_project(actor, proj)
         now = self.now()
         return [item_view(i, proj, now) for i in Item.select().where(Item.project == proj.id).order_by(Item.id)]

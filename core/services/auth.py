@@ -3,15 +3,25 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
+import peewee as pw
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..clock import Clock
 from ..db.models import Account
 from ..errors import AccountLocked, AuthenticationFailed, InvalidInput
 from ..views import Actor
 from .base import Service
 from .convert import actor_of
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..platform_time import PlatformTime
+    from .audit import AuditService
+    from .authz import Authorizer
+
 
 def _make_hasher() -> PasswordHasher:
     # SMARTPAY_TEST_CHEAP_HASHES=1 trades hash strength for speed in the test suite only, where
@@ -34,10 +44,18 @@ def hash_password(password: str) -> str:
 
 
 class AuthService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *,
+                 audit: "AuditService", authz: "Authorizer", ptime: "PlatformTime", settings: "Settings"):
+        super().__init__(db, clock)
+        self.audit = audit
+        self.authz = authz
+        self.ptime = ptime
+        self.settings = settings
+
     def login(self, login: str, password: str) -> Actor:
         """Check the password; returns the Actor. Raises AuthenticationFailed or AccountLocked.
         Failure counts are committed before raising: a refusal must still count."""
-        settings = self.core.settings
+        settings = self.settings
         failure: AuthenticationFailed | None = None
         with self.write():
             row = Account.get_or_none(Account.login == (login or "").strip())
@@ -53,7 +71,7 @@ class AuthService(Service):
                 if row.failed_logins >= settings.max_failed_logins:
                     row.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
                     row.failed_logins = 0
-                    self.core.audit.record(None, "account.locked", row.login)
+                    self.audit.record(None, "account.locked", row.login)
                     failure = AccountLocked(self._locked_message(row.locked_until))
                 row.save()
             else:
@@ -67,12 +85,12 @@ class AuthService(Service):
         return actor_of(row)
 
     def _locked_message(self, until: dt.datetime) -> str:
-        return (f"Account locked after {self.core.settings.max_failed_logins} failed logins; "
-                f"try again after {self.core.ptime.format(until)}")
+        return (f"Account locked after {self.settings.max_failed_logins} failed logins; "
+                f"try again after {self.ptime.format(until)}")
 
     def actor(self, login: str) -> Actor:
         """The Actor for a login, without a password — for admin tools that hold the database."""
-        return actor_of(self.core.authz.account_row(login))
+        return actor_of(self.authz.account_row(login))
 
 
 def _verify(stored: str, password: str) -> bool:

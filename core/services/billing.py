@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+import peewee as pw
 
 from .. import validate
+from ..clock import Clock
 from ..db.models import BillingInfo
 from ..errors import InvalidInput
 from ..views import Actor, BillingInfoView
 from .base import Service
+
+if TYPE_CHECKING:
+    from .audit import AuditService
 
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,32}$")
 
@@ -49,6 +56,10 @@ def check_billing(company: str, attn: str, address: str, tel: str, fax: str = ""
 
 
 class BillingService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *, audit: "AuditService"):
+        super().__init__(db, clock)
+        self.audit = audit
+
     def get(self, actor: Actor) -> BillingInfoView | None:
         row = BillingInfo.get_or_none(BillingInfo.account == actor.id)
         if row is None:
@@ -68,7 +79,7 @@ class BillingService(Service):
             updated = BillingInfo.update(**fields).where(BillingInfo.account == actor.id).execute()
             if not updated:
                 BillingInfo.create(account=actor.id, **fields)
-            self.core.audit.record(actor, "billing.save", actor.login)
+            self.audit.record(actor, "billing.save", actor.login)
         return info
 
     def require(self, actor: Actor) -> BillingInfoView:

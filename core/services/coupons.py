@@ -2,10 +2,12 @@
 (issue, redeem, restore); its remainder is the newest entry's balance_after."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
 from .. import validate
+from ..clock import Clock
 from ..db.database import locked
 from ..db.models import Account, Coupon, CouponEntry
 from ..errors import InsufficientCoupon, InvalidInput, NotEligible
@@ -13,24 +15,38 @@ from ..money import Money, check_currency
 from ..views import Actor, CouponView
 from .base import Service
 
+if TYPE_CHECKING:
+    from ..ids import IdSource
+    from ..platform_time import PlatformTime
+    from .audit import AuditService
+    from .authz import Authorizer
+
 class CouponService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *,
+                 audit: "AuditService", authz: "Authorizer", ids: "IdSource", ptime: "PlatformTime"):
+        super().__init__(db, clock)
+        self.audit = audit
+        self.authz = authz
+        self.ids = ids
+        self.ptime = ptime
+
     def issue(self, owner: str, value: str, currency: str, expires=None) -> CouponView:
         """Platform: sell a coupon to an account."""
         currency_ = check_currency(currency)
         face = Money.parse(value, currency_, "value")
         if face.amount <= 0:
             raise InvalidInput("value", "must be greater than 0")
-        expires_at = (validate.instant("expires", expires, self.core.ptime.tz, end_of_day=True)
+        expires_at = (validate.instant("expires", expires, self.ptime.tz, end_of_day=True)
                       if expires not in (None, "") else None)
         if expires_at is not None and expires_at <= self.now():
             raise InvalidInput("expires", "is already in the past")
         with self.write():
-            row = self.core.authz.account_row(owner, "owner")
-            coupon = Coupon.create(code=self.core.ids.coupon_code(), owner=row, face_value=face.amount, currency=currency_,
+            row = self.authz.account_row(owner, "owner")
+            coupon = Coupon.create(code=self.ids.coupon_code(), owner=row, face_value=face.amount, currency=currency_,
                                    expires_at=expires_at, issued_at=self.now())
             CouponEntry.create(coupon=coupon, kind="issue", amount=face.amount, balance_after=face.amount,
                                at=self.now())
-            self.core.audit.record(None, "coupon.issue", coupon.code, owner=row.login, value=face.plain(),
+            self.audit.record(None, "coupon.issue", coupon.code, owner=row.login, value=face.plain(),
                                    currency=currency_)
         return CouponView(coupon.code, row.login, face, face, expires_at, coupon.issued_at)
 
@@ -69,7 +85,7 @@ class CouponService(Service):
         if coupon.currency != up_to.currency:
             raise NotEligible(f"coupon: {coupon.code} is in {coupon.currency}, the order is in {up_to.currency}")
         if coupon.expires_at is not None and coupon.expires_at <= self.now():
-            raise NotEligible(f"coupon: {coupon.code} expired on {self.core.ptime.format(coupon.expires_at)}")
+            raise NotEligible(f"coupon: {coupon.code} expired on {self.ptime.format(coupon.expires_at)}")
         left = self.remaining(coupon.id)
         if left <= 0:
             raise InsufficientCoupon(f"coupon: {coupon.code} has nothing left")

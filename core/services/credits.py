@@ -6,16 +6,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
 from .. import validate
+from ..clock import Clock
 from ..db.database import locked
 from ..db.models import Account, CreditEntry, Order
 from ..domain import LedgerKind, Role
 from ..errors import InsufficientCredit, InvalidInput
 from ..views import Actor, CsvExport, LedgerEntryView
 from .base import Service
+
+if TYPE_CHECKING:
+    from ..platform_time import PlatformTime
+    from .audit import AuditService
+    from .authz import Authorizer
 
 MAX_CREDITS = 10**9
 # What the Credit Logs screen and the CSV call each entry type (the stored values stay the keys).
@@ -84,6 +91,13 @@ def balance_series(entries: list[LedgerEntryView], points: int = 120) -> list[in
 
 
 class CreditService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *,
+                 audit: "AuditService", authz: "Authorizer", ptime: "PlatformTime"):
+        super().__init__(db, clock)
+        self.audit = audit
+        self.authz = authz
+        self.ptime = ptime
+
     def balance(self, account_id: int) -> int:
         return (CreditEntry.select(CreditEntry.balance_after).where(CreditEntry.account == account_id)
                 .order_by(CreditEntry.id.desc()).limit(1).scalar()) or 0
@@ -112,23 +126,23 @@ class CreditService(Service):
         amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
         reference_ = validate.text("reference", reference, max_len=255)
         with self.write():
-            row = self.core.authz.account_row(to, "to")
+            row = self.authz.account_row(to, "to")
             if row.role == Role.PLATFORM:
                 raise InvalidInput("to", "the platform account holds no credits")
             after = self.append(row.id, LedgerKind.PURCHASE, amount_, reference=reference_)
-            self.core.audit.record(None, "credits.add_offline", row.login, amount=amount_, reference=reference_)
+            self.audit.record(None, "credits.add_offline", row.login, amount=amount_, reference=reference_)
         return after
 
     def check_assign(self, actor: Actor, to: str, amount) -> tuple[str, int]:
         """Everything assign() checks, without writing: who may assign, the amount, the user in
         the actor's downline and the balance. Returns (login, amount) for the confirmation step."""
-        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
+        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
         amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
         login = (to or "").strip()
         if not login:
             raise InvalidInput("user", "choose a user from your downline")
-        target = self.core.authz.account_row(login, "user")
-        self.core.authz.require_downline(actor, target, "user")
+        target = self.authz.account_row(login, "user")
+        self.authz.require_downline(actor, target, "user")
         available = self.balance(actor.id)
         if amount_ > available:
             raise InvalidInput("amount", f"{amount_} is more than your available credit ({available})")
@@ -137,17 +151,17 @@ class CreditService(Service):
     def assign(self, actor: Actor, to: str, amount) -> int:
         """Hand credits down the actor's own downline: an assign_out/assign_in pair in one
         transaction. Returns the actor's balance after."""
-        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
+        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
         amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
         with self.write():
-            target = self.core.authz.account_row((to or "").strip(), "user")
-            self.core.authz.require_downline(actor, target, "user")
+            target = self.authz.account_row((to or "").strip(), "user")
+            self.authz.require_downline(actor, target, "user")
             # Lock both accounts in id order so two opposite assignments cannot deadlock.
             for account_id in sorted((actor.id, target.id)):
                 locked(Account.select(Account.id).where(Account.id == account_id)).execute()
             after = self.append(actor.id, LedgerKind.ASSIGN_OUT, -amount_, actor.id, target.id)
             self.append(target.id, LedgerKind.ASSIGN_IN, amount_, actor.id, actor.id)
-            self.core.audit.record(actor, "credits.assign", target.login, amount=amount_)
+            self.audit.record(actor, "credits.assign", target.login, amount=amount_)
         return after
 
     def consume(self, payer_id: int, amount: int, order_id: int, actor_id: int | None = None) -> int:
@@ -204,7 +218,7 @@ class CreditService(Service):
                 writer = csv.writer(out)
                 writer.writerow(CSV_COLUMNS)
                 for e in rows:
-                    writer.writerow((self.core.ptime.format(e.at), kind_label(e.kind), e.amount, e.balance_after,
+                    writer.writerow((self.ptime.format(e.at), kind_label(e.kind), e.amount, e.balance_after,
                                      _cell(e.actor_login), _cell(e.counterparty_login), e.order_txn or "",
                                      _cell(e.reference)))
         except FileExistsError:

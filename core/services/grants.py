@@ -2,34 +2,48 @@
 Installer"; an installer sets a project's "Pay By PM"."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import peewee as pw
+
 from .. import validate
+from ..clock import Clock
 from ..domain import Grant, ProjectType, Role
 from ..errors import InvalidInput, PermissionDenied
 from ..views import AccountView, Actor, ProjectView
 from .base import Service
 from .convert import account_view
 
+if TYPE_CHECKING:
+    from .audit import AuditService
+    from .authz import Authorizer
+
 
 class GrantService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *, audit: "AuditService", authz: "Authorizer"):
+        super().__init__(db, clock)
+        self.audit = audit
+        self.authz = authz
+
     def set_pay_by_installer(self, actor: Actor, installer: str, grant: str) -> AccountView:
         grant_ = validate.choice("pay-by-installer", grant, Grant)
-        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Pay by Installer")
+        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Pay by Installer")
         with self.write():
-            row = self.core.authz.account_row(installer, "installer")
-            self.core.authz.require_downline(actor, row, "installer")
+            row = self.authz.account_row(installer, "installer")
+            self.authz.require_downline(actor, row, "installer")
             if row.role != Role.INSTALLER:
                 raise InvalidInput("installer", f"'{row.login}' is not an installer")
             old = row.pay_by_installer
             row.pay_by_installer = grant_.value
             row.save()
-            self.core.audit.record(actor, "grant.pay_by_installer", row.login, old=old, new=grant_.value)
+            self.audit.record(actor, "grant.pay_by_installer", row.login, old=old, new=grant_.value)
         return account_view(row, row.parent.login if row.parent_id else None)
 
     def set_pay_by_pm(self, actor: Actor, project: int | str, grant: str) -> ProjectView:
         grant_ = validate.choice("pay-by-pm", grant, Grant)
-        self.core.authz.require_role(actor, (Role.INSTALLER,), "Pay By PM")
+        self.authz.require_role(actor, (Role.INSTALLER,), "Pay By PM")
         with self.write():
-            row = self.core.authz.project_row(project)
+            row = self.authz.project_row(project)
             if row.installer_id != actor.id:
                 raise PermissionDenied(f"project {row.id}: not one of your projects")
             if row.type == ProjectType.SINGLE_FAMILY:
@@ -37,12 +51,12 @@ class GrantService(Service):
             old = row.pay_by_pm
             row.pay_by_pm = grant_.value
             row.save()
-            self.core.audit.record(actor, "grant.pay_by_pm", str(row.id), old=old, new=grant_.value)
+            self.audit.record(actor, "grant.pay_by_pm", str(row.id), old=old, new=grant_.value)
         return ProjectView(row.id, row.name, ProjectType(row.type), actor.login, row.created_at, grant_)
 
     def project(self, actor: Actor, project: int | str) -> ProjectView:
-        row = self.core.authz.project_row(project)
-        self.core.authz.require_view_project(actor, row)
+        row = self.authz.project_row(project)
+        self.authz.require_view_project(actor, row)
         return ProjectView(row.id, row.name, ProjectType(row.type), row.installer.login, row.created_at,
                            Grant(row.pay_by_pm))
 

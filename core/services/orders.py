@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
 from .. import validate
+from ..clock import Clock
 from ..db import bulk
 from ..db.database import locked
 from ..db.models import Account, AuditLog, BillingInfo, Item, Order, OrderItem, PaymentAttempt, Project
@@ -20,6 +22,18 @@ from ..views import Actor, BillingInfoView, OrderView, Quote
 from .base import Service
 from .convert import order_view
 from .quotes import Selection
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..ids import IdSource
+    from ..payments.contexts import PaymentContexts
+    from ..payments.eligibility import PaymentMethods
+    from ..pricing import PriceList
+    from .audit import AuditService
+    from .authz import Authorizer
+    from .billing import BillingService
+    from .coupons import CouponService
+    from .quotes import QuoteService
 
 MAX_CREDIT_PURCHASE = 1_000_000
 # The columns create_for_plans writes, in its rows' order.
@@ -32,6 +46,15 @@ PAY_IN = ("money", "credit")
 
 
 class OrderService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *, settings: "Settings", ids: "IdSource",
+                 price_list: "PriceList", audit: "AuditService", authz: "Authorizer", billing: "BillingService",
+                 coupons: "CouponService", quotes: "QuoteService", contexts: "PaymentContexts",
+                 methods: "PaymentMethods"):
+        super().__init__(db, clock)
+        self.settings, self.ids, self.price_list = settings, ids, price_list
+        self.audit, self.authz, self.billing, self.coupons, self.quotes = audit, authz, billing, coupons, quotes
+        self.contexts, self.methods = contexts, methods
+
     def create(self, actor: Actor, purpose: str, selection: Selection, *, accept_terms: bool,
                pay_in: str = "money", renew_mode: str | None = None, renew_to=None,
                auto_cycles=None, auto_until=None) -> OrderView:
@@ -39,8 +62,8 @@ class OrderService(Service):
         if pay_in not in PAY_IN:
             raise InvalidInput("pay-in", f"'{pay_in}' is not one of: {', '.join(PAY_IN)}")
         self._require_terms(accept_terms)
-        billing = self.core.billing.require(actor)
-        quote = self.core.quotes.quote(actor, purpose, selection, renew_mode, renew_to, auto_cycles, auto_until)
+        billing = self.billing.require(actor)
+        quote = self.quotes.quote(actor, purpose, selection, renew_mode, renew_to, auto_cycles, auto_until)
         if quote.is_empty:
             reasons = sorted({line.excluded_reason for line in quote.excluded if line.excluded_reason})
             raise InvalidInput("items", "nothing to pay for" + (f": {'; '.join(reasons)}" if reasons else
@@ -55,22 +78,22 @@ class OrderService(Service):
                      days=line.days, price=line.credits if pay_in == "credit" else line.price.amount,
                      expires_before=line.expires_at, expires_after=line.next_expires_at)
                 for line in quote.lines]).execute()
-            self.core.audit.record(actor, "order.create", order.txn, purpose=order.purpose, total=total, unit=unit,
+            self.audit.record(actor, "order.create", order.txn, purpose=order.purpose, total=total, unit=unit,
                                    items=len(quote.lines))
         return self.get(actor, order.txn)
 
     def create_credit_purchase(self, actor: Actor, quantity, *, accept_terms: bool) -> OrderView:
         """A distributor buys credits; paid with Stripe, PayPal or coupons."""
-        self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Purchase credits")
+        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Purchase credits")
         quantity_ = validate.positive_int("credits", quantity, MAX_CREDIT_PURCHASE)
         self._require_terms(accept_terms)
-        billing = self.core.billing.require(actor)
-        prices = self.core.price_list
+        billing = self.billing.require(actor)
+        prices = self.price_list
         with self.write():
             order = self._insert(actor, Purpose.CREDIT_PURCHASE.value, prices.currency,
                                  quantity_ * prices.price_per_credit, billing, credit_quantity=quantity_)
             OrderItem.create(order=order, service_type="credit", days=0, price=order.total)
-            self.core.audit.record(actor, "order.create", order.txn, purpose=order.purpose, credits=quantity_)
+            self.audit.record(actor, "order.create", order.txn, purpose=order.purpose, credits=quantity_)
         return self.get(actor, order.txn)
 
     def create_for_plans(self, entries: list[tuple]) -> list[Order]:
@@ -81,7 +104,7 @@ class OrderService(Service):
         if not entries:
             return []
         now = self.now()
-        deadline = now + dt.timedelta(minutes=self.core.settings.order_window_minutes)
+        deadline = now + dt.timedelta(minutes=self.settings.order_window_minutes)
         sources = {o.id: o for o in Order.select(Order.id, Order.terms_accepted_at, Order.billing_json)
                    .where(Order.id.in_(list({plan.source_order_id for plan, *_ in entries})))}
         billing = {row.account_id: json.dumps(dataclasses.asdict(BillingInfoView(
@@ -112,7 +135,7 @@ class OrderService(Service):
     def _fresh_txns(self, n: int) -> list[str]:
         """`n` transaction numbers no order has yet (17 random digits: a clash is very rare)."""
         for _ in range(5):
-            txns = list(dict.fromkeys(self.core.ids.txn() for _ in range(n)))
+            txns = list(dict.fromkeys(self.ids.txn() for _ in range(n)))
             taken = {t for (t,) in Order.select(Order.txn).where(Order.txn.in_(txns)).tuples()}
             if len(txns) == n and not taken:
                 return txns
@@ -124,9 +147,9 @@ class OrderService(Service):
 
     def _require_credit_eligible(self, actor: Actor, quote: Quote) -> None:
         projects = {line.project_id for line in quote.lines}
-        context = self.core.payments.context(actor, quote.purpose, quote.project_type, projects, quote.renew_mode,
-                                             money_total=None, credit_total=quote.total_credits)
-        option = self.core.payments.evaluate(self.core.payments.credit_method(), context)
+        context = self.contexts.build(actor, quote.purpose, quote.project_type, projects, quote.renew_mode,
+                                      money_total=None, credit_total=quote.total_credits)
+        option = self.methods.evaluate(self.methods.credit(), context)
         if not option.eligible:
             raise NotEligible(option.reason)
 
@@ -134,7 +157,7 @@ class OrderService(Service):
                 credit_quantity: int | None = None) -> Order:
         now = self.now()
         fields = dict(payer=actor.id, purpose=purpose, unit=unit, total=total, state=OrderState.PROCESSING.value,
-                      created_at=now, deadline_at=now + dt.timedelta(minutes=self.core.settings.order_window_minutes),
+                      created_at=now, deadline_at=now + dt.timedelta(minutes=self.settings.order_window_minutes),
                       terms_accepted_at=now, billing_json=json.dumps(dataclasses.asdict(billing)),
                       credit_quantity=credit_quantity)
         if quote is not None:
@@ -142,7 +165,7 @@ class OrderService(Service):
                           renew_mode=quote.renew_mode.value if quote.renew_mode else None,
                           renew_to=quote.renew_to, auto_cycles=quote.auto_cycles, auto_until=quote.auto_until)
         for _ in range(5):
-            txn = self.core.ids.txn()
+            txn = self.ids.txn()
             if not Order.select().where(Order.txn == txn).exists():
                 return Order.create(txn=txn, **fields)
         raise OrderStateError("could not allocate a transaction number; try again")
@@ -154,7 +177,7 @@ class OrderService(Service):
         if order is None:
             raise NotFound(f"order: no order {txn}")
         if order.payer_id != actor.id and not (actor.role.is_distributor and
-                                               self.core.authz.in_downline(actor.id, order.payer_id)):
+                                               self.authz.in_downline(actor.id, order.payer_id)):
             raise PermissionDenied(f"order {txn}: not an order you can see")
         return order
 
@@ -210,7 +233,7 @@ class OrderService(Service):
             if self.in_flight(order):
                 raise OrderStateError(f"order {txn} has a payment in progress; wait for it to settle")
             self.finish(order, OrderState.CANCELLED, "cancelled by the payer")
-            self.core.audit.record(actor, "order.cancel", txn)
+            self.audit.record(actor, "order.cancel", txn)
         return self.get(actor, txn)
 
     def in_flight(self, order: Order) -> bool:
@@ -221,7 +244,7 @@ class OrderService(Service):
 
     def finish(self, order: Order, state: OrderState, reason: str | None = None) -> None:
         """End an unpaid order: coupons it had taken are given back by compensating entries."""
-        self.core.coupons.restore_for_order(order.id)
+        self.coupons.restore_for_order(order.id)
         order.state = state.value
         order.finished_at = self.now()
         order.failure_reason = reason

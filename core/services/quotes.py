@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import peewee as pw
 from dateutil.relativedelta import relativedelta
-
-from .. import validate
 from peewee import fn
 
+from .. import validate
+from ..clock import Clock
 from ..db.models import Item, Project
 from ..domain import FREE_FIRST, SERVICE_TYPES, ProjectType, Purpose, RenewMode
 from ..errors import InvalidInput, PermissionDenied
 from ..money import Money, prorate
 from ..views import Actor, Quote, QuoteLine
 from .base import Service
+
+if TYPE_CHECKING:
+    from ..platform_time import PlatformTime
+    from ..pricing import PriceList
+    from .accounts import AccountService
+    from .authz import Authorizer
 
 MAX_RENEW_MONTHS = 60
 CYCLE_DAYS = 30
@@ -36,6 +44,14 @@ class Selection:
 
 
 class QuoteService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *,
+                 accounts: "AccountService", authz: "Authorizer", price_list: "PriceList", ptime: "PlatformTime"):
+        super().__init__(db, clock)
+        self.accounts = accounts
+        self.authz = authz
+        self.price_list = price_list
+        self.ptime = ptime
+
     def quote(self, actor: Actor, purpose: str, selection: Selection, renew_mode: str | None = None,
               renew_to=None, auto_cycles=None, auto_until=None, *, own_plans: tuple[int, ...] | None = None) -> Quote:
         """Price the selection. An auto-renew quote refuses items another active plan already
@@ -52,7 +68,7 @@ class QuoteService(Service):
                                               f"({', '.join(services)})")
         mode = None
         to_date = cycles = until = None
-        today = self.core.ptime.local_date(self.now())
+        today = self.ptime.local_date(self.now())
         if purpose_ == Purpose.RENEWAL:
             mode = validate.choice("renew-mode", renew_mode or RenewMode.MANUAL, RenewMode)
             if mode == RenewMode.MANUAL:
@@ -108,10 +124,10 @@ class QuoteService(Service):
 
     # -- selection --------------------------------------------------------------------------
     def _rows(self, actor: Actor, ptype: ProjectType, sel: Selection) -> tuple[dict[int, Project], list[tuple]]:
-        accounts = self.core.accounts
+        accounts = self.accounts
         query = accounts.visible_project_query(actor).where(Project.type == ptype.value)
         if sel.installer:
-            inst = self.core.authz.account_row(sel.installer, "installer")
+            inst = self.authz.account_row(sel.installer, "installer")
             query = query.where(Project.installer == inst.id)
         if sel.project_ids:
             query = query.where(Project.id.in_(list(sel.project_ids)))
@@ -136,15 +152,15 @@ class QuoteService(Service):
 
     # -- pricing --------------------------------------------------------------------------------
     def _price(self, actor, purpose, ptype, mode, to_date, cycles, until, visible, rows) -> Quote:
-        prices = self.core.price_list
+        prices = self.price_list
         currency = prices.currency
         now = self.now()
-        ptime = self.core.ptime
+        ptime = self.ptime
         today = ptime.local_date(now)
         labels = SERVICE_TYPES[ptype]
         first_free = self._first_free_items(ptype, visible) if any((ptype, s) in FREE_FIRST for s in labels) else set()
         standing: dict[int, str | None] = {}  # project id → refusal reason (R1), None if payable
-        may_pay = self.core.authz.payer_checker(actor)
+        may_pay = self.authz.payer_checker(actor)
         lines: list[QuoteLine] = []
         excluded: list[QuoteLine] = []
         total = total_credits = 0

@@ -4,7 +4,7 @@ retried after declines, stopped or ended with a recorded reason.
 A plan is created when an auto-renew order is paid and the provider saved the payer's method
 (`ChargeResult.saved_method`, a provider reference, not a secret). The source order paid cycle
 1; `cycles_limit` counts it. Each later cycle is one order, placed and charged by the runner
-(core/services/renewal_runner.py, `smartpay renew run`), and recorded through the same
+(core/payments/renew_runner.py, `smartpay renew run`), and recorded through the same
 `PaymentService.record_result(s)` as every payment, which calls back `on_paid` / `on_failed`
 inside its transaction.
 """
@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
 from .. import validate
+from ..clock import Clock
 from ..db.database import locked
 from ..db.models import Account, Item, Order, OrderItem, PaymentAttempt, RenewalCycle, RenewalPlan, RenewalPlanItem
 from ..domain import OrderState, ProjectType, Purpose, RenewMode
@@ -29,6 +30,13 @@ from .base import Service
 from .convert import actor_of
 from .notifications import NotificationKind
 from .quotes import Selection
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..platform_time import PlatformTime
+    from .audit import AuditService
+    from .notifications import NotificationService
+    from .quotes import QuoteService
 
 
 class PlanState(StrEnum):
@@ -85,7 +93,17 @@ class RenewalRunSummary:
 
 
 class RenewalService(Service):
-    # -- called by recording (core/services/recording.py), inside its transaction -------------------
+    def __init__(self, db: pw.Database, clock: Clock, *,
+                 audit: "AuditService", notifications: "NotificationService", ptime: "PlatformTime",
+                 quotes: "QuoteService", settings: "Settings"):
+        super().__init__(db, clock)
+        self.audit = audit
+        self.notifications = notifications
+        self.ptime = ptime
+        self.quotes = quotes
+        self.settings = settings
+
+    # -- called by settlement (core/payments/settlement.py), inside its transaction -------------------
     def cycles_of(self, order_ids: list[int]) -> dict[int, tuple[RenewalCycle, RenewalPlan]]:
         """order id → (cycle, plan, locked) for the auto-renew cycle orders among `order_ids`."""
         cycles = list(RenewalCycle.select().where(RenewalCycle.order.in_(order_ids)))
@@ -101,14 +119,14 @@ class RenewalService(Service):
         if cycle is not None:
             row, plan = cycle
             advance_paid_cycle(plan, row.cycle, result, self.now())
-            self._end_if_done(plan)
+            self.end_if_done(plan)
             plan.updated_at = self.now()
             plan.save(only=PLAN_PROGRESS)
             return
         if order.renew_mode != RenewMode.AUTO or order.purpose != Purpose.RENEWAL or attempt is None:
             return
         if not result.saved_method:
-            self.core.notifications.notify(
+            self.notifications.notify(
                 order.payer_id, NotificationKind.RENEWAL_NOT_SET_UP,
                 f"Order {order.txn} was paid, but the payment method was not saved, so auto-renew is not on; "
                 f"renew these items manually or place a new auto-renew order", order_id=order.id)
@@ -123,7 +141,7 @@ class RenewalService(Service):
         if other is not None:
             # Two auto-renew orders for the same items, both paid before either plan existed:
             # a second plan would charge every cycle twice. The order stays paid; no second plan.
-            self.core.notifications.notify(
+            self.notifications.notify(
                 order.payer_id, NotificationKind.RENEWAL_NOT_SET_UP,
                 f"Order {order.txn} was paid, but its items are already renewed automatically by plan {other}, "
                 f"so no second auto-renew plan was set up", order_id=order.id)
@@ -134,9 +152,9 @@ class RenewalService(Service):
                                   cycles_limit=order.auto_cycles, until=order.auto_until, cycles_done=1,
                                   state=PlanState.ACTIVE.value, failures=0, created_at=now, updated_at=now)
         RenewalPlanItem.insert_many([dict(plan=plan.id, item=i) for i in item_ids]).execute()
-        if self._end_if_done(plan):
+        if self.end_if_done(plan):
             plan.save()
-        self.core.audit.record(None, "renewal.plan_created", order.txn, plan=plan.id, method=attempt.method)
+        self.audit.record(None, "renewal.plan_created", order.txn, plan=plan.id, method=attempt.method)
 
     def on_failed(self, order: Order, reason: str, cycle: tuple[RenewalCycle, RenewalPlan] | None) -> None:
         """A cycle's charge was declined (or its window closed): schedule the next try from
@@ -146,15 +164,15 @@ class RenewalService(Service):
         plan = cycle[1]
         if plan.state != PlanState.ACTIVE:
             return
-        retries = self.core.settings.renew_retry_hours
+        retries = self.settings.renew_retry_hours
         plan.failures += 1
         now = self.now()
         if plan.failures <= len(retries):
             plan.next_retry_at = now + dt.timedelta(hours=retries[plan.failures - 1])
-            self.core.notifications.notify(
+            self.notifications.notify(
                 plan.payer_id, NotificationKind.RENEWAL_DECLINED,
                 f"Auto-renew (order {order.txn}) could not be charged: {reason}. We will try again at "
-                f"{self.core.ptime.format(plan.next_retry_at)} (retry {plan.failures} of {len(retries)})",
+                f"{self.ptime.format(plan.next_retry_at)} (retry {plan.failures} of {len(retries)})",
                 order_id=order.id, plan_id=plan.id)
         else:
             plan.next_retry_at = None
@@ -199,7 +217,7 @@ class RenewalService(Service):
         """Active plans whose earliest item expires within `renew_lead_hours` (and no retry is
         scheduled), or whose retry is due; none with a cycle order still open."""
         now = self.now()
-        horizon = now + dt.timedelta(hours=self.core.settings.renew_lead_hours)
+        horizon = now + dt.timedelta(hours=self.settings.renew_lead_hours)
         earliest = (RenewalPlanItem.select(RenewalPlanItem.plan, pw.fn.MIN(Item.expires_at).alias("upcoming"))
                     .join(Item, on=(RenewalPlanItem.item == Item.id)).group_by(RenewalPlanItem.plan))
         open_orders = (RenewalCycle.select(RenewalCycle.plan).join(Order, on=(RenewalCycle.order == Order.id))
@@ -212,33 +230,12 @@ class RenewalService(Service):
                 if is_due(RenewalPlan.next_retry_at.python_value(retry_at), Item.expires_at.python_value(upcoming),
                           now, horizon)]
 
-    def run(self, dry_run: bool = False, progress: Callable[[int], None] | None = None) -> RenewalRunSummary:
-        """Charge every due plan once (see core/services/renewal_runner.py). `dry_run` lists
-        what would be charged and writes nothing. `progress(n)` is called as plans are done.
-        Safe to run on several machines at once and to run again: a cycle is charged once."""
-        ids = self.due_plan_ids()
-        summary = RenewalRunSummary(dry_run=dry_run, due=len(ids))
-        if dry_run:
-            summary.would_charge = [self.preview(plan_id) for plan_id in ids]
-        elif ids:
-            from .renewal_runner import RenewalRunner
-            RenewalRunner(self).run(ids, summary, progress)
-        return summary
-
-    def renew_one(self, plan_id: int) -> str:
-        """Claim, charge and record one plan's cycle now; returns the summary field it counts under."""
-        from .renewal_runner import RenewalRunner
-        summary = RenewalRunSummary(due=1)
-        RenewalRunner(self).run([plan_id], summary, None)
-        return next(name for name in ("paid", "declined", "unknown", "pending", "refunded", "stopped", "ended",
-                                      "skipped", "errors") if getattr(summary, name))
-
     def preview(self, plan_id: int) -> DueRenewal:
         plan = RenewalPlan.get_by_id(plan_id)
         payer = actor_of(Account.get_by_id(plan.payer_id))
         amount, reason = None, ""
         try:
-            quote = self.core.quotes.quote(payer, "renewal", Selection(plan.project_type,
+            quote = self.quotes.quote(payer, "renewal", Selection(plan.project_type,
                                                                        item_ids=self.item_ids(plan.id)),
                                            renew_mode="auto", auto_cycles=1, own_plans=(plan.id,))
             if quote.excluded:
@@ -260,7 +257,7 @@ class RenewalService(Service):
                  .where(RenewalPlanItem.plan == plan_id).scalar())
         return Item.expires_at.python_value(value)
 
-    def _end_if_done(self, plan: RenewalPlan, upcoming: dt.datetime | None = None) -> bool:
+    def end_if_done(self, plan: RenewalPlan, upcoming: dt.datetime | None = None) -> bool:
         """End the plan when the payer's limit is reached: every cycle renewed, or the next cycle
         would begin after the `until` day. Returns True when it ended now."""
         if plan.state != PlanState.ACTIVE:
@@ -274,22 +271,22 @@ class RenewalService(Service):
         plan.state = PlanState.ENDED.value
         plan.stopped_reason = reason
         plan.updated_at = self.now()
-        self.core.audit.record(None, "renewal.plan_ended", str(plan.id), reason=reason)
+        self.audit.record(None, "renewal.plan_ended", str(plan.id), reason=reason)
         return True
 
     def _past_until(self, plan: RenewalPlan, upcoming: dt.datetime | None) -> bool:
         upcoming = upcoming if upcoming is not None else self.upcoming_expiry(plan.id)
-        return upcoming is not None and self.core.ptime.local_date(upcoming) > plan.until
+        return upcoming is not None and self.ptime.local_date(upcoming) > plan.until
 
     def stop_locked(self, plan: RenewalPlan, reason: str, order_id: int | None = None) -> None:
         """Stop a plan the caller holds locked (and saves); the payer is told why."""
         plan.state = PlanState.STOPPED.value
         plan.stopped_reason = reason
-        self.core.notifications.notify(plan.payer_id, NotificationKind.RENEWAL_STOPPED,
+        self.notifications.notify(plan.payer_id, NotificationKind.RENEWAL_STOPPED,
                                        f"Auto-renew plan {plan.id} is off: {reason}. Renew the items manually "
                                        f"or set up auto-renew again with a working payment method",
                                        order_id=order_id, plan_id=plan.id)
-        self.core.audit.record(None, "renewal.plan_stopped", str(plan.id), reason=reason)
+        self.audit.record(None, "renewal.plan_stopped", str(plan.id), reason=reason)
 
 
 def is_due(retry_at: dt.datetime | None, upcoming: dt.datetime | None, now: dt.datetime,

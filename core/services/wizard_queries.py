@@ -28,11 +28,11 @@ def pay_in_verdict(core, actor: Actor, pay_in: str, purpose: Purpose | str, proj
     mode = RenewMode(renew_mode) if renew_mode else None
     ids = list(project_ids)
     if pay_in == PAY_IN_CREDIT:
-        context = core.payments.context(actor, purpose_, ProjectType(project_type), ids, mode,
+        context = core.payment_contexts.build(actor, purpose_, ProjectType(project_type), ids, mode,
                                         money_total=None, credit_total=credit_total)
-        option = core.payments.evaluate(core.payments.credit_method(), context)
+        option = core.payment_methods.evaluate(core.payment_methods.credit(), context)
         return Eligibility(option.eligible, option.reason)
-    context = core.payments.context(actor, purpose_, ProjectType(project_type), ids, mode,
+    context = core.payment_contexts.build(actor, purpose_, ProjectType(project_type), ids, mode,
                                     money_total=money_total or core.price_list.money(0))
     if context.grant == Grant.CREDIT:
         return Eligibility.no(f"Your payment permission is \"{Grant.CREDIT.label}\"; choose Credit Payment")

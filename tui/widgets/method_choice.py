@@ -15,7 +15,7 @@ from textual.widgets import Label, RadioButton, RadioSet, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from smartpay.core.money import Money
-from smartpay.core.services.payments import MethodOption
+from smartpay.core.payments import MethodOption
 from smartpay.core.views import CouponView
 
 from .tcss_file import beside

@@ -19,16 +19,18 @@ import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
+from ..clock import Clock
 from ..db.models import Order, PaymentAttempt, WebhookInbox
-from ..domain import AttemptState
-from ..plugin_host import ChargeResult, ChargeStatus, WebhookEvent
-from .base import Service
+from ..plugin_host import ChargeResult, ChargeStatus, PluginHost, WebhookEvent
+from ..services.base import Service
+from .attempts import IN_FLIGHT
 
-
-IN_FLIGHT = (AttemptState.PROCESSING.value, AttemptState.UNKNOWN.value)
+if TYPE_CHECKING:
+    from .service import PaymentService
 
 
 log = logging.getLogger("smartpay.webhooks")
@@ -67,6 +69,10 @@ class WebhookReceipt:
 
 
 class WebhookInboxService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *, plugins: PluginHost, payments: "PaymentService"):
+        super().__init__(db, clock)
+        self.plugins, self.payments = plugins, payments
+
     def receive(self, method_key: str, event: WebhookEvent) -> WebhookReceipt:
         """Store `event` once and apply it; a replay of a handled event changes nothing."""
         event = _foreign_txn_dropped(method_key, event)
@@ -107,7 +113,7 @@ class WebhookInboxService(Service):
         if attempt is None:
             return WebhookReceipt(WebhookOutcome.IGNORED, f"event {event.event_id}: order {event.txn} has no "
                                                           f"{method_key} payment", event.txn, order.state)
-        outcome = self.core.payments.record_result(None, event.txn, attempt.id, event.result)
+        outcome = self.payments.record_result(None, event.txn, attempt.id, event.result)
         return WebhookReceipt(WebhookOutcome.APPLIED, f"event {event.event_id} ({event.type}) applied to order "
                                                       f"{event.txn}: {outcome.message or event.result.status}",
                               event.txn, outcome.order.state.value)
@@ -125,10 +131,10 @@ class WebhookInboxService(Service):
             return WebhookReceipt(WebhookOutcome.IGNORED, f"event {event.event_id} ({event.type}) is informational",
                                   event.txn, order.state)
         try:  # a provider call: outside any transaction (this method opens none)
-            result = self.core.plugins.method(method_key).status(event.txn, attempt.provider_ref)
+            result = self.plugins.method(method_key).status(event.txn, attempt.provider_ref)
         except Exception as exc:  # unreachable provider: the answer stays unknown, reconcile asks later
             result = ChargeResult(ChargeStatus.UNDEFINED, message=f"{type(exc).__name__} asking the provider")
-        outcome = self.core.payments.record_result(None, event.txn, attempt.id, result)
+        outcome = self.payments.record_result(None, event.txn, attempt.id, result)
         return WebhookReceipt(WebhookOutcome.APPLIED, f"event {event.event_id} ({event.type}) settled order "
                                                       f"{event.txn} by asking the provider: {result.status}",
                               event.txn, outcome.order.state.value)

@@ -34,20 +34,34 @@ import datetime as dt
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import peewee as pw
 
+from ..clock import Clock
+from ..config import Settings
 from ..db import bulk
 from ..db.database import is_postgres
 from ..db.models import Account, Item, Order, PaymentAttempt, RenewalCycle, RenewalPlan, RenewalPlanItem
 from ..domain import AttemptState, OrderState, Purpose, RenewMode
-from ..errors import NotEligible, NotFound, SmartpayError
+from ..errors import NotFound, SmartpayError
 from ..money import Money
 from ..plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod
-from .convert import actor_of
-from .quotes import Selection
-from .renewals import OPEN_ORDER_STATES, PlanState, RenewalRunSummary, RenewalService, is_due
+from ..services.base import Service
+from ..services.convert import actor_of
+from ..services.quotes import Selection
+from ..services.renewals import OPEN_ORDER_STATES, PlanState, RenewalRunSummary, is_due
+from . import tenders
+from .completion import OrderCompletion
+from .contexts import PaymentContexts
+from .eligibility import PaymentMethods
+from .requests import cycle_description
+
+if TYPE_CHECKING:
+    from ..services.orders import OrderService
+    from ..services.quotes import QuoteService
+    from ..services.renewals import RenewalService
+    from .service import PaymentService
 
 BATCH = 32
 GATHER_SECONDS = 0.25   # how long answers in hand wait for more, to share one transaction
@@ -66,27 +80,53 @@ class _Claim:
     deadline: dt.datetime          # the cycle order's payment window: not sent after it
 
 
-class _NoTender:
-    """Off-session charges settle at the provider; a method asking the core for credits or coupons here is a bug."""
+class AutoRenewRunner(Service):
+    """`smartpay renew run`: charge every due plan once. Safe on several machines at once and to
+    run again: a cycle is charged once."""
 
-    def consume_credits(self, amount: int) -> int:
-        raise NotEligible("Credits are not supported for auto-renewal")
+    def __init__(self, db: pw.Database, clock: Clock, *, settings: Settings, methods: PaymentMethods,
+                 contexts: PaymentContexts, completion: OrderCompletion, payments: "PaymentService",
+                 orders: "OrderService", quotes: "QuoteService", renewals: "RenewalService"):
+        super().__init__(db, clock)
+        self.settings, self.methods, self.contexts, self.completion = settings, methods, contexts, completion
+        self.payments, self.orders, self.quotes, self.renewals = payments, orders, quotes, renewals
 
-    def redeem_coupon(self, code: str, up_to: Money) -> Money:
-        raise NotEligible("Coupons are not supported for auto-renewal")
+    def run(self, dry_run: bool = False, progress: Callable[[int], None] | None = None) -> RenewalRunSummary:
+        """Charge every due plan once. `dry_run` lists what would be charged and writes nothing.
+        `progress(n)` is called as plans are done."""
+        ids = self.renewals.due_plan_ids()
+        summary = RenewalRunSummary(dry_run=dry_run, due=len(ids))
+        if dry_run:
+            summary.would_charge = [self.renewals.preview(plan_id) for plan_id in ids]
+        elif ids:
+            self.new_run().run(ids, summary, progress)
+        return summary
+
+    def renew_one(self, plan_id: int) -> str:
+        """Claim, charge and record one plan's cycle now; returns the summary field it counts under."""
+        summary = RenewalRunSummary(due=1)
+        self.new_run().run([plan_id], summary, None)
+        return next(name for name in ("paid", "declined", "unknown", "pending", "refunded", "stopped", "ended",
+                                      "skipped", "errors") if getattr(summary, name))
+
+    def new_run(self) -> "RenewalRunner":
+        """One run's state (its payers and contexts cached for the run)."""
+        return RenewalRunner(self)
 
 
 class RenewalRunner:
-    def __init__(self, service: RenewalService):
-        self.service = service
-        self.core = service.core
+    """One run over a list of due plans: claim, charge, record (the module's three steps)."""
+
+    def __init__(self, runner: AutoRenewRunner):
+        self.runner = runner
+        self.service = runner.renewals
         self._payers: dict[int, object] = {}
         self._contexts: dict[tuple, object] = {}
 
     def run(self, plan_ids: list[int], summary: RenewalRunSummary, progress: Callable[[int], None] | None) -> None:
         charges: queue.SimpleQueue = queue.SimpleQueue()
         answers = _Answers()
-        workers = max(1, min(self.core.settings.renew_concurrency, len(plan_ids)))
+        workers = max(1, min(self.runner.settings.renew_concurrency, len(plan_ids)))
 
         def count(field: str, n: int = 1, message: str = "") -> None:
             setattr(summary, field, getattr(summary, field) + n)
@@ -97,7 +137,7 @@ class RenewalRunner:
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smartpay-renew") as pool:
             for _ in range(workers):
-                pool.submit(_charge_loop, charges, answers.queue, self.service.now)
+                pool.submit(_charge_loop, charges, answers.queue, self.runner.now)
             try:
                 # Claim lazily: a claim opens its order's payment window, so at most two batches
                 # (a few provider calls per worker) wait at any time; the next batch is claimed
@@ -131,7 +171,7 @@ class RenewalRunner:
     # -- 1. claim ---------------------------------------------------------------------------------
     def _claim(self, plan_ids: list[int]) -> tuple[list[_Claim], collections.Counter]:
         try:
-            with self.service.write():
+            with self.runner.write():
                 return self._claim_locked(plan_ids)
         except pw.IntegrityError:
             if len(plan_ids) == 1:  # another runner created this (plan, cycle, try) first
@@ -146,7 +186,7 @@ class RenewalRunner:
     def _claim_locked(self, plan_ids: list[int]) -> tuple[list[_Claim], collections.Counter]:
         outcomes: collections.Counter = collections.Counter()
         query = RenewalPlan.select().where(RenewalPlan.id.in_(plan_ids)).order_by(RenewalPlan.id)
-        if is_postgres(self.core.db):
+        if is_postgres(self.runner.db):
             # A plan another runner holds is being charged there: skip it rather than wait.
             query = query.for_update("FOR UPDATE SKIP LOCKED")
         plans = list(query)
@@ -160,15 +200,15 @@ class RenewalRunner:
                                           .join(Item, on=(RenewalPlanItem.item == Item.id))
                                           .where(RenewalPlanItem.plan.in_(ids)).tuples()):
             items[plan_id][item_id] = Item.expires_at.python_value(expires)
-        now = self.service.now()
-        horizon = now + dt.timedelta(hours=self.core.settings.renew_lead_hours)
+        now = self.runner.now()
+        horizon = now + dt.timedelta(hours=self.runner.settings.renew_lead_hours)
         groups: dict[tuple, list[RenewalPlan]] = collections.defaultdict(list)
         for plan in plans:
             upcoming = min((e for e in items[plan.id].values() if e is not None), default=None)
             if plan.state != PlanState.ACTIVE or plan.id in busy or not is_due(plan.next_retry_at, upcoming, now,
                                                                                horizon):
                 outcomes["skipped"] += 1
-            elif self.service._end_if_done(plan, upcoming):
+            elif self.service.end_if_done(plan, upcoming):
                 plan.save()
                 outcomes["ended"] += 1
             else:
@@ -190,12 +230,12 @@ class RenewalRunner:
         if payer is None:
             payer = self._payers[payer_id] = actor_of(Account.get_by_id(payer_id))
         try:
-            method = self.core.plugins.method(method_key)
+            method = self.runner.methods.get(method_key)
         except NotFound:
             return [], self._stop_all(group, f"the payment method '{method_key}' is no longer installed")
         all_items = tuple(sorted({i for plan in group for i in items[plan.id]}))
         try:
-            quote = self.core.quotes.quote(payer, "renewal", Selection(project_type, item_ids=all_items),
+            quote = self.runner.quotes.quote(payer, "renewal", Selection(project_type, item_ids=all_items),
                                            renew_mode="auto", auto_cycles=1,
                                            own_plans=tuple(plan.id for plan in group))
         except SmartpayError as exc:
@@ -216,7 +256,7 @@ class RenewalRunner:
             lines = [priced[i] for i in plan_items]
             total = Money(sum(line.price.amount for line in lines), quote.total.currency)
             context = self._context(payer, quote.project_type, lines, total)
-            verdict = self.core.payments._verdict(method, context)
+            verdict = self.runner.methods.verdict(method, context)
             if not verdict.eligible:
                 stopped += self._stop_all([plan], f"{method.label} may no longer be used: {verdict.reason}")
                 continue
@@ -229,14 +269,14 @@ class RenewalRunner:
         key = (payer.id, project_type, projects)
         base = self._contexts.get(key)
         if base is None:
-            base = self._contexts[key] = self.core.payments.context(payer, Purpose.RENEWAL, project_type, projects,
+            base = self._contexts[key] = self.runner.contexts.build(payer, Purpose.RENEWAL, project_type, projects,
                                                                    RenewMode.AUTO, total)
-        return dataclasses.replace(base, amount=total, now=self.service.now())
+        return dataclasses.replace(base, amount=total, now=self.runner.now())
 
     def _stop_all(self, plans: list[RenewalPlan], reason: str) -> int:
         for plan in plans:
             self.service.stop_locked(plan, reason)
-            plan.updated_at = self.service.now()
+            plan.updated_at = self.runner.now()
             plan.save()
         return len(plans)
 
@@ -244,7 +284,7 @@ class RenewalRunner:
         """Create each ready plan's cycle order, cycle row and attempt, in bulk."""
         if not ready:
             return []
-        orders = self.core.orders.create_for_plans([(plan, payer, lines, total)
+        orders = self.runner.orders.create_for_plans([(plan, payer, lines, total)
                                                     for plan, payer, lines, total, _, _ in ready])
         cycles = [plan.cycles_done + 1 for plan, *_ in ready]
         tries = collections.Counter({(plan_id, cycle): n for plan_id, cycle, n in (
@@ -255,11 +295,11 @@ class RenewalRunner:
         bulk.insert_many(RenewalCycle, [RenewalCycle.plan, RenewalCycle.cycle, RenewalCycle.try_no, RenewalCycle.order],
                          [(plan.id, cycle, tries[(plan.id, cycle)] + 1, order.id)
                           for (plan, *_), cycle, order in zip(ready, cycles, orders)])
-        now = self.service.now()
+        now = self.runner.now()
         charged = [(entry, order) for entry, order in zip(ready, orders) if entry[3].amount > 0]
         for (plan, _, _, total, _, _), order in zip(ready, orders):
             if total.amount == 0:  # free items only: nothing to charge, the cycle is paid at once
-                self.core.payments._complete(order)
+                self.runner.completion.complete(order)
                 cycle = RenewalCycle.get(RenewalCycle.order == order.id)
                 self.service.on_paid(order, None, ChargeResult(ChargeStatus.PROCESSED, total), (cycle, plan))
         if not charged:
@@ -272,9 +312,8 @@ class RenewalRunner:
                            .where(PaymentAttempt.order.in_([order.id for _, order in charged])).tuples())
         return [_Claim(plan.id, order.txn, attempt_ids[order.id], method, request=
                        ChargeRequest(txn=order.txn, amount=total, idempotency_key=f"{order.txn}-01", context=context,
-                                     tender=_NoTender(), saved_method=plan.saved_method,
-                                     description=f"Auto-renew {Purpose.RENEWAL.label} {order.txn} "
-                                                 f"(cycle {plan.cycles_done + 1})"),
+                                     tender=tenders.AUTO_RENEW, saved_method=plan.saved_method,
+                                     description=cycle_description(order.txn, plan.cycles_done + 1)),
                        deadline=order.deadline_at)
                 for (plan, _, _, total, method, context), order in charged]
 
@@ -282,13 +321,13 @@ class RenewalRunner:
     def _record(self, batch: list, count) -> None:
         """Record a batch of (claim, answer) in one transaction and count the outcomes."""
         try:
-            outcomes = self.core.payments.record_results([(c.txn, c.attempt_id, r) for c, r in batch],
+            outcomes = self.runner.payments.record_results([(c.txn, c.attempt_id, r) for c, r in batch],
                                                               full_views=False)
         except Exception:  # record them one by one, so one bad answer does not hold back the rest
             outcomes = []
             for claim, result in batch:
                 try:
-                    outcomes.append(self.core.payments.record_result(None, claim.txn, claim.attempt_id, result))
+                    outcomes.append(self.runner.payments.record_result(None, claim.txn, claim.attempt_id, result))
                 except Exception as exc:  # the attempt stays processing: reconcile asks the provider later
                     outcomes.append(exc)
         for (claim, result), outcome in zip(batch, outcomes):

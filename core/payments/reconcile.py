@@ -15,12 +15,21 @@ is caught and reported; the run goes on."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import peewee as pw
+
+from ..clock import Clock
 from ..db.models import Order, PaymentAttempt
-from ..domain import AttemptState, OrderState
+from ..domain import OrderState
 from ..plugin_host import ChargeResult, ChargeStatus
-from .base import Service
-from .refunds import RefundState
+from ..services.base import Service
+from .attempts import IN_FLIGHT
+from .refunds import RefundService, RefundState
+
+if TYPE_CHECKING:
+    from ..services.orders import OrderService
+    from .service import PaymentService
 
 
 @dataclass
@@ -49,21 +58,26 @@ class ReconcileSummary:
 
 
 class Reconciler(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *, orders: "OrderService", payments: "PaymentService",
+                 refunds: RefundService):
+        super().__init__(db, clock)
+        self.orders, self.payments, self.refunds = orders, payments, refunds
+
     def run(self) -> ReconcileSummary:
         """Settle everything in flight, time out overdue orders, retry open refunds."""
         summary = ReconcileSummary()
         now = self.now()
         in_flight = list(PaymentAttempt.select(PaymentAttempt, Order)
                          .join(Order, on=(PaymentAttempt.order == Order.id))
-                         .where(PaymentAttempt.state.in_([AttemptState.PROCESSING.value, AttemptState.UNKNOWN.value]))
+                         .where(PaymentAttempt.state.in_(IN_FLIGHT))
                          .order_by(PaymentAttempt.id))
         for attempt in in_flight:
             summary.checked += 1
             self._settle(attempt, attempt.order, attempt.order.deadline_at < now, summary)
-        summary.timed_out += self.core.orders.expire_overdue()
-        for refund_id in self.core.refunds.open_ids():
+        summary.timed_out += self.orders.expire_overdue()
+        for refund_id in self.refunds.open_ids():
             try:
-                state = self.core.refunds.attempt(refund_id)
+                state = self.refunds.attempt(refund_id)
             except Exception as exc:  # one refund's database error must not stop the others
                 summary.errors += 1
                 summary.error_messages.append(f"refund {refund_id}: {type(exc).__name__}: {_first_line(exc)}")
@@ -79,7 +93,7 @@ class Reconciler(Service):
     def _settle(self, attempt: PaymentAttempt, order: Order, overdue: bool, summary: ReconcileSummary) -> None:
         txn = order.txn
         try:
-            result = self.core.payments.ask_provider(order, attempt, overdue)
+            result = self.payments.ask_provider(order, attempt, overdue)
         except Exception as exc:  # the provider (or its plugin) failed: report, keep going
             summary.errors += 1
             summary.error_messages.append(f"order {txn} ({attempt.method}): {type(exc).__name__}: "
@@ -118,9 +132,9 @@ class Reconciler(Service):
         if result.status == ChargeStatus.UNDEFINED or (overdue and result.status == ChargeStatus.PENDING):
             # Still not known (an overdue PENDING means the provider could not stop the page): next run.
             if result.status == ChargeStatus.UNDEFINED:
-                self.core.payments.record_result(None, txn, attempt.id, result)
+                self.payments.record_result(None, txn, attempt.id, result)
             return None
-        return self.core.payments.record_result(None, txn, attempt.id, result, window_closed=overdue)
+        return self.payments.record_result(None, txn, attempt.id, result, window_closed=overdue)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
+import peewee as pw
+
+from ..clock import Clock
 from ..db.database import locked
 from ..db.models import Order, PaymentAttempt, Refund
 from ..domain import AttemptState
 from ..money import Money
-from ..plugin_host import ChargeResult, ChargeStatus, RefundRequest
+from ..plugin_host import ChargeResult, ChargeStatus, PluginHost, RefundRequest
 from ..plugin_host.method import ask_status
-from .base import Service
-from .notifications import NotificationKind
+from ..services.base import Service
+from ..services.notifications import NotificationKind
+from .requests import ChargeRequests
+
+if TYPE_CHECKING:
+    from ..services.audit import AuditService
+    from ..services.notifications import NotificationService
 
 
 class RefundState(StrEnum):
@@ -30,6 +39,11 @@ OPEN_REFUNDS = (RefundState.REQUESTED.value, RefundState.UNKNOWN.value)
 
 
 class RefundService(Service):
+    def __init__(self, db: pw.Database, clock: Clock, *, plugins: PluginHost, requests: ChargeRequests,
+                 audit: "AuditService", notifications: "NotificationService"):
+        super().__init__(db, clock)
+        self.plugins, self.requests, self.audit, self.notifications = plugins, requests, audit, notifications
+
     def request(self, order: Order, attempt: PaymentAttempt, reason: str, amount: Money | None = None) -> int:
         """Record that `attempt` must be refunded (inside the caller's transaction); once per attempt.
         `amount`: what the provider reported taken, when it differs from what the attempt asked."""
@@ -42,7 +56,7 @@ class RefundService(Service):
         refund = Refund.create(attempt=attempt.id, idempotency_key=f"{order.txn}-refund-{number}",
                                amount=amount.amount, unit=amount.currency, state=RefundState.REQUESTED.value,
                                reason=reason, created_at=now, updated_at=now)
-        self.core.notifications.notify(order.payer_id, NotificationKind.PAYMENT_REFUNDED,
+        self.notifications.notify(order.payer_id, NotificationKind.PAYMENT_REFUNDED,
                                        f"Order {order.txn} was paid ({amount}) after {reason}; nothing was "
                                        f"applied and the payment is being refunded", order_id=order.id)
         return refund.id
@@ -56,11 +70,11 @@ class RefundService(Service):
         attempt = PaymentAttempt.get_by_id(refund.attempt_id)
         txn = Order.select(Order.txn).where(Order.id == attempt.order_id).scalar()
         try:
-            method = self.core.plugins.method(attempt.method)
+            method = self.plugins.method(attempt.method)
             provider_ref = attempt.provider_ref
             if not provider_ref:  # the charge's answer never named it: look the charge up by txn
                 order = Order.get_by_id(attempt.order_id)
-                found = ask_status(method, txn, None, self.core.payments.rebuild_request(order, attempt))
+                found = ask_status(method, txn, None, self.requests.rebuild(order, attempt))
                 provider_ref = found.provider_ref
             if not provider_ref:
                 result = ChargeResult(ChargeStatus.UNDEFINED, message="the provider has not named the charge yet")
@@ -90,10 +104,10 @@ class RefundService(Service):
                 attempt.state = AttemptState.REFUNDED.value
                 attempt.updated_at = self.now()
                 attempt.save()
-                self.core.audit.record(None, "payment.refunded", order.txn, amount=refund.amount, unit=refund.unit)
+                self.audit.record(None, "payment.refunded", order.txn, amount=refund.amount, unit=refund.unit)
             elif result.status in (ChargeStatus.ERROR, ChargeStatus.CANCELED):
                 state = RefundState.FAILED
-                self.core.notifications.notify(
+                self.notifications.notify(
                     order.payer_id, NotificationKind.REFUND_FAILED,
                     f"Order {order.txn}: the refund of {Money(refund.amount, refund.unit)} was refused "
                     f"({result.message or 'no reason given'}); an operator will contact you", order_id=order.id)
