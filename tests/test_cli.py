@@ -194,9 +194,9 @@ def test_wrong_password(run, world):
     assert "not-the-password" not in line
 
 
-def test_click_usage_errors_stay_clicks(run):
-    result = run("quote", "renew", "--type", "commercial")
-    assert result.exit_code == 2 and "Missing option '--as'" in result.stderr
+def test_a_missing_option_is_one_line_naming_it(run):
+    # click's own four lines (Usage / Try / blank / Error) are one line like every other refusal.
+    refused(run("quote", "renew", "--type", "commercial"), "--as: required")
 
 
 # -- listings ---------------------------------------------------------------------------------------

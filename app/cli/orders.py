@@ -108,13 +108,13 @@ def quote_group():
 @quote_group.command("activate")
 @as_option
 @selection_options
-@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="Which price column to show.")
+@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="How you mean to pay: which price column is shown; credits never pay auto-renew (R7).")
 @json_option
 def quote_activate(as_login, project_type, installer, projects, services, items, pay_in, as_json):
     """Quote activating never-paid items (R5)."""
     core, actor = session(as_login)
     selection = build_selection(core, actor, project_type, installer, projects, services, items)
-    quote = core.quotes.quote(actor, "activation", selection)
+    quote = core.quotes.quote(actor, "activation", selection, pay_in=pay_in)
     emit_json(quote) if as_json else print_quote(core, quote, pay_in)
 
 
@@ -122,14 +122,14 @@ def quote_activate(as_login, project_type, installer, projects, services, items,
 @as_option
 @selection_options
 @renew_options
-@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="Which price column to show.")
+@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="How you mean to pay: which price column is shown; credits never pay auto-renew (R7).")
 @json_option
 def quote_renew(as_login, project_type, installer, projects, services, items, renew_to, auto, cycles, until,
                 pay_in, as_json):
     """Quote a manual renew to a date (R6) or an auto-renew (R7)."""
     core, actor = session(as_login)
     selection = build_selection(core, actor, project_type, installer, projects, services, items)
-    quote = core.quotes.quote(actor, "renewal", selection, **renew_args(renew_to, auto, cycles, until))
+    quote = core.quotes.quote(actor, "renewal", selection, pay_in=pay_in, **renew_args(renew_to, auto, cycles, until))
     emit_json(quote) if as_json else print_quote(core, quote, pay_in)
 
 
