@@ -88,6 +88,9 @@ def one_line_usage(exc: click.UsageError) -> click.UsageError:
         text = f"{exc.option_name}: no such option{hint}"
     elif isinstance(exc, click.BadOptionUsage):
         text = f"{exc.option_name}: {exc.message}"
+    elif exc.message.startswith("Got unexpected extra argument"):
+        extra = exc.message[exc.message.find("(") + 1:exc.message.rfind(")")]
+        text = f"{extra}: unexpected extra argument"
     elif exc.message.startswith("No such command"):
         text = f"command: n{exc.message[1:]}"
     else:
