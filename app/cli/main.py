@@ -1,11 +1,12 @@
 """`smartpay`: the command line of the billing desk.
 
-    smartpay [--db URL] [--config PATH] COMMAND …
+    smartpay [--db URL] [--config PATH] [--as LOGIN] COMMAND … [--db URL] [--config PATH] [--as LOGIN]
 
 Database: `--db URL`, else $SMARTPAY_DB, else the config file's `db_url`, else SQLite in the
 user data dir. Operator commands take `--as LOGIN`; the password comes from $SMARTPAY_PASSWORD
-or a hidden prompt and is never printed. Bad input, refused permissions and unknown records
-print one line, `error: <field>: <problem>`, and exit with code 2; nothing is written.
+or a hidden prompt and is never printed. The three global options go before or after the
+command (runtime.GLOBAL_OPTIONS). Bad input, usage errors, refused permissions and unknown
+records print one line, `error: <field>: <problem>`, and exit with code 2; nothing is written.
 
 Testing and demo aid: $SMARTPAY_FAKE_NOW (an ISO date-time, platform time when it has no
 offset) makes the CLI — and only the CLI — run with a clock fixed at that instant, so scripted

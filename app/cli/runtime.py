@@ -118,7 +118,8 @@ def _name(param, hint) -> str:
 GLOBAL_OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
     "db_url": (("--db", "db_url"), dict(
         metavar="URL", help="Database URL: sqlite:///path or postgresql://user@host/db (default: $SMARTPAY_DB, "
-                            "then db_url in the config file, then SQLite in the user data dir).")),
+                            "then db_url in the config file, then SQLite in the user data dir; `smartpay demo`: "
+                            "demo.db there).")),
     "config": (("--config", "config"), dict(
         type=click.Path(dir_okay=False), metavar="PATH",
         help="Configuration file (default: $SMARTPAY_CONFIG, then config.toml in the user config dir).")),
