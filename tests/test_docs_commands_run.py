@@ -263,7 +263,8 @@ def serve_ssh(line: DocLine, cwd: Path, env: dict[str, str]) -> None:
     """`smartpay ssh serve --port N`: an SSH server answers on the port with its banner."""
     import socket
     port = int(re.search(r"--port(?:=|\s+)(\d+)", line.text).group(1))
-    host = (re.search(r"--host(?:=|\s+)(\S+)", line.text) or re.match("(.*)", "127.0.0.1")).group(1)
+    given = re.search(r"--host(?:=|\s+)(\S+)", line.text)
+    host = given.group(1) if given else "127.0.0.1"
     proc = subprocess.Popen(["bash", "-c", f"exec {line.text}"], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
     try:
