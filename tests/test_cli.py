@@ -194,9 +194,9 @@ def test_wrong_password(run, world):
     assert "not-the-password" not in line
 
 
-def test_click_usage_errors_stay_clicks(run):
-    result = run("quote", "renew", "--type", "commercial")
-    assert result.exit_code == 2 and "Missing option '--as'" in result.stderr
+def test_a_missing_option_is_one_line_naming_it(run):
+    # click's own four lines (Usage / Try / blank / Error) are one line like every other refusal.
+    refused(run("quote", "renew", "--type", "commercial"), "--as: required")
 
 
 # -- listings ---------------------------------------------------------------------------------------
@@ -386,3 +386,11 @@ def test_demo_refuses_a_database_that_is_not_the_demos(run, world, db_url):
     refused(run("demo"), "not the demo's")
     refused(run("demo", "--reset"), "not the demo's")
     assert audit_count(db_url) == before
+
+
+def test_order_create_quiet_prints_only_the_transaction_number(run, world):
+    billing_set(run, "aktest")
+    txn = ok(run("--as", "aktest", "order", "create", "renew", "--type", "commercial", "--project",
+                 world.new_commercial.id, "--renew-to", "2025-09-30", "--accept-terms", "--quiet")).stdout
+    assert txn.strip().isdigit() and len(txn.strip()) == 17 and txn.count("\n") == 1
+    assert as_json(run("order", "show", txn.strip(), "--as", "aktest", "--json"))["state"] == "processing"

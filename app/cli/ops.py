@@ -10,7 +10,9 @@ cron / systemd timers and safe on several machines at once (docs/operations.md):
 """
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import click
 
@@ -124,9 +126,14 @@ def webhooks_serve(port, host):
     server = make_server(host, port, make_app(core))
     click.echo(f"Serving webhooks on http://{host}:{server.server_port}/webhooks/<method key> "
                f"(development server; use gunicorn or waitress in production). Ctrl+C stops.")
+    # Ctrl+C (or SIGTERM) stops the loop after the request in hand: wsgiref's handler swallows a
+    # KeyboardInterrupt raised while it answers, which would leave the server running.
+    stopping = lambda signum, frame: threading.Thread(target=server.shutdown, daemon=True).start()  # noqa: E731
+    previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGINT, signal.SIGTERM)} \
+        if threading.current_thread() is threading.main_thread() else {}
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.server_close()

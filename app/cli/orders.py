@@ -108,13 +108,13 @@ def quote_group():
 @quote_group.command("activate")
 @as_option
 @selection_options
-@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="Which price column to show.")
+@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="How you mean to pay: which price column is shown; credits never pay auto-renew (R7).")
 @json_option
 def quote_activate(as_login, project_type, installer, projects, services, items, pay_in, as_json):
     """Quote activating never-paid items (R5)."""
     core, actor = session(as_login)
     selection = build_selection(core, actor, project_type, installer, projects, services, items)
-    quote = core.quotes.quote(actor, "activation", selection)
+    quote = core.quotes.quote(actor, "activation", selection, pay_in=pay_in)
     emit_json(quote) if as_json else print_quote(core, quote, pay_in)
 
 
@@ -122,14 +122,14 @@ def quote_activate(as_login, project_type, installer, projects, services, items,
 @as_option
 @selection_options
 @renew_options
-@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="Which price column to show.")
+@click.option("--pay-in", type=PAY_IN, default="money", show_default=True, help="How you mean to pay: which price column is shown; credits never pay auto-renew (R7).")
 @json_option
 def quote_renew(as_login, project_type, installer, projects, services, items, renew_to, auto, cycles, until,
                 pay_in, as_json):
     """Quote a manual renew to a date (R6) or an auto-renew (R7)."""
     core, actor = session(as_login)
     selection = build_selection(core, actor, project_type, installer, projects, services, items)
-    quote = core.quotes.quote(actor, "renewal", selection, **renew_args(renew_to, auto, cycles, until))
+    quote = core.quotes.quote(actor, "renewal", selection, pay_in=pay_in, **renew_args(renew_to, auto, cycles, until))
     emit_json(quote) if as_json else print_quote(core, quote, pay_in)
 
 
@@ -149,7 +149,15 @@ def _accept_terms(f):
                         help="Accept the Terms and Conditions (required to place an order).")(f)
 
 
-def _created(core, order, as_json) -> None:
+def _quiet_option(f):
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="Print only the Transaction Number (for scripts: TXN=$(smartpay … --quiet)).")(f)
+
+
+def _created(core, order, as_json, quiet=False) -> None:
+    if quiet:
+        click.echo(order.txn)
+        return
     if as_json:
         emit_json(order)
         return
@@ -165,12 +173,14 @@ def _created(core, order, as_json) -> None:
 @click.option("--pay-in", type=PAY_IN, default="money", show_default=True)
 @_accept_terms
 @json_option
-def create_activate(as_login, project_type, installer, projects, services, items, pay_in, accept_terms, as_json):
+@_quiet_option
+def create_activate(as_login, project_type, installer, projects, services, items, pay_in, accept_terms, as_json,
+                    quiet):
     """Order the activation of the selected items."""
     core, actor = session(as_login)
     selection = build_selection(core, actor, project_type, installer, projects, services, items)
     order = core.orders.create(actor, "activation", selection, accept_terms=accept_terms, pay_in=pay_in)
-    _created(core, order, as_json)
+    _created(core, order, as_json, quiet)
 
 
 @create_group.command("renew")
@@ -180,14 +190,15 @@ def create_activate(as_login, project_type, installer, projects, services, items
 @click.option("--pay-in", type=PAY_IN, default="money", show_default=True)
 @_accept_terms
 @json_option
+@_quiet_option
 def create_renew(as_login, project_type, installer, projects, services, items, renew_to, auto, cycles, until,
-                 pay_in, accept_terms, as_json):
+                 pay_in, accept_terms, as_json, quiet):
     """Order the renewal of the selected items."""
     core, actor = session(as_login)
     selection = build_selection(core, actor, project_type, installer, projects, services, items)
     order = core.orders.create(actor, "renewal", selection, accept_terms=accept_terms, pay_in=pay_in,
                                **renew_args(renew_to, auto, cycles, until))
-    _created(core, order, as_json)
+    _created(core, order, as_json, quiet)
 
 
 @create_group.command("credits")
@@ -195,11 +206,12 @@ def create_renew(as_login, project_type, installer, projects, services, items, r
 @click.option("--credits", "quantity", required=True, metavar="N", help="How many credits to buy.")
 @_accept_terms
 @json_option
-def create_credits(as_login, quantity, accept_terms, as_json):
+@_quiet_option
+def create_credits(as_login, quantity, accept_terms, as_json, quiet):
     """Order a credit purchase (distributors; pay with Stripe, PayPal or coupons)."""
     core, actor = session(as_login)
     order = core.orders.create_credit_purchase(actor, quantity, accept_terms=accept_terms)
-    _created(core, order, as_json)
+    _created(core, order, as_json, quiet)
 
 
 @order_group.command("show")

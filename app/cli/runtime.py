@@ -44,11 +44,20 @@ def translate(exc: BaseException) -> Failure | None:
 
 class SmartpayGroup(click.Group):
     """The root group: every command runs inside its invoke, so this is the one place where
-    core errors become `error: …` lines (never a traceback for a SmartpayError)."""
+    core errors become `error: …` lines (never a traceback for a SmartpayError), and where
+    click's usage errors (four lines: Usage / Try / blank / Error) become one line too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise one_line_usage(exc) from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise one_line_usage(exc) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
@@ -58,17 +67,127 @@ class SmartpayGroup(click.Group):
             raise failure from None
 
 
+class UsageFailure(click.UsageError):
+    """A usage error shown as `error: <option>: <problem>`: one line, exit code 2."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def one_line_usage(exc: click.UsageError) -> click.UsageError:
+    """`exc` as one line naming the option and the problem, and where the help is. A group
+    called without its subcommand keeps click's help text (that is help, not an error)."""
+    if isinstance(exc, (UsageFailure, click.exceptions.NoArgsIsHelpError)):
+        return exc
+    if isinstance(exc, click.MissingParameter):
+        text = f"{_name(exc.param, exc.param_hint)}: required"
+    elif isinstance(exc, click.BadParameter):
+        text = f"{_name(exc.param, exc.param_hint)}: {exc.message}"
+    elif isinstance(exc, click.NoSuchOption):
+        hint = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
+        text = f"{exc.option_name}: no such option{hint}"
+    elif isinstance(exc, click.BadOptionUsage):
+        text = f"{exc.option_name}: {exc.message}"
+    elif exc.message.startswith("Got unexpected extra argument"):
+        extra = exc.message[exc.message.find("(") + 1:exc.message.rfind(")")]
+        text = f"{extra}: unexpected extra argument"
+    elif exc.message.startswith("No such command"):
+        text = f"command: n{exc.message[1:]}"
+    else:
+        text = exc.message
+    text = text.rstrip().rstrip(".")  # click ends its messages with a full stop; the hint follows
+    if exc.ctx is not None:
+        text += f" (see: {exc.ctx.command_path} --help)"
+    return UsageFailure(" ".join(text.split()), exc.ctx)
+
+
+def _name(param, hint) -> str:
+    """How the user wrote the field: its longest flag (`--renew-to`), or an argument's name."""
+    if param is not None and getattr(param, "opts", None) and isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    if param is not None and param.name:
+        return param.name.upper()
+    return str(hint or "input").strip("'\"")
+
+
+# -- the global options --------------------------------------------------------------------------
+# `--db`, `--config` and `--as` are declared once, here, and accepted before or after the
+# command (`smartpay --as aktest quote renew …` and `smartpay quote renew --as aktest …`). Both
+# places write into the one Runtime; the same value twice is fine, two different values are a
+# usage error naming the option.
+GLOBAL_OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
+    "db_url": (("--db", "db_url"), dict(
+        metavar="URL", help="Database URL: sqlite:///path or postgresql://user@host/db (default: $SMARTPAY_DB, "
+                            "then db_url in the config file, then SQLite in the user data dir; `smartpay demo`: "
+                            "demo.db there).")),
+    "config": (("--config", "config"), dict(
+        type=click.Path(dir_okay=False), metavar="PATH",
+        help="Configuration file (default: $SMARTPAY_CONFIG, then config.toml in the user config dir).")),
+    "as_login": (("--as", "as_login"), dict(
+        metavar="LOGIN",
+        help=f"Operator login (3-64 letters, digits or . _ @ -), before or after the command. The password "
+             f"comes from ${PASSWORD_ENV}, else a hidden prompt. 5 wrong passwords in a row lock the account "
+             f"for 15 minutes (config: max_failed_logins, lockout_minutes). Without a command: pre-fill the "
+             f"desk's login.")),
+}
+
+
+class GlobalOption(click.Option):
+    """One of GLOBAL_OPTIONS wherever it is attached: the value is kept in the Runtime (and
+    checked against one given in the other place); the command receives it from either place."""
+
+    def __init__(self, *args, login_required: bool = False, **kwargs):
+        kwargs.setdefault("expose_value", False)
+        super().__init__(*args, callback=_remember, **kwargs)
+        self.login_required = login_required
+
+
+def _remember(ctx: click.Context, param: GlobalOption, value):
+    rt = ctx.find_root().ensure_object(Runtime)
+    before = getattr(rt, param.name)
+    if value is not None:
+        if before is not None and before != value:
+            raise click.BadParameter(f"given twice with different values ('{before}' and '{value}'); give it once",
+                                     ctx=ctx, param=param)
+        setattr(rt, param.name, value)
+        before = value
+    if before is None and param.login_required:
+        raise click.MissingParameter(ctx=ctx, param=param)
+    return before
+
+
+def global_option(key: str, *, expose: bool = False, login_required: bool = False):
+    """A decorator attaching one of GLOBAL_OPTIONS to a command."""
+    flags, settings = GLOBAL_OPTIONS[key]
+    return click.option(*flags, cls=GlobalOption, expose_value=expose, login_required=login_required, **settings)
+
+
+def attach_global_options(group: click.Group, keys=("db_url", "config")) -> None:
+    """Give every command below `group` the global options it does not declare itself, so they
+    may follow the command as well as precede it."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            attach_global_options(command, keys)
+            continue
+        have = {p.name for p in command.params}
+        for key in keys:
+            if key not in have:
+                flags, settings = GLOBAL_OPTIONS[key]
+                command.params.append(GlobalOption(list(flags), **settings))
+
+
 @dataclass
 class Runtime:
     """The global options and what commands open from them (stored as ctx.obj)."""
 
     db_url: str | None = None
     config: str | None = None
+    as_login: str | None = None
     _settings: Any = None
     _core: Any = field(default=None, repr=False)
 
     def settings(self, db_url: str | None = None):
-        if db_url is not None:  # a command's own --db (demo) wins over the global one
+        if db_url is not None:  # a command's own database (demo) wins over the global one
             from smartpay.core.config import load_settings
             return load_settings(self.config, db_url=db_url)
         if self._settings is None:
@@ -150,9 +269,12 @@ def session(as_login: str):
 
 
 def as_option(f):
-    return click.option("--as", "as_login", required=True, metavar="LOGIN",
-                        help=f"Operator login; password from ${PASSWORD_ENV} or a hidden prompt.")(f)
+    """`--as LOGIN` for an operator command: required, before or after the command."""
+    return global_option("as_login", expose=True, login_required=True)(f)
 
 
 def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print JSON instead of a table: money as integer minor units with its currency "
+                             "({\"amount\": 4944, \"currency\": \"USD\"} is 49.44 USD), credits as whole "
+                             "numbers, times in UTC (ISO 8601, +00:00), dates as platform-time calendar days.")(f)

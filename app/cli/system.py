@@ -1,10 +1,12 @@
 """`smartpay plugins` (no login, no database) and `smartpay demo`."""
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from .output import emit_json, fields, grant_label, heading, table
-from .runtime import json_option, open_core, runtime
+from .runtime import global_option, json_option, open_core, runtime
 
 
 @click.command("plugins")
@@ -26,25 +28,27 @@ def plugins(as_json):
 
 
 @click.command("demo")
-@click.option("--db", "db_url", metavar="URL",
-              help="Database to seed (default: demo.db in the user data dir; SMARTPAY_DB is ignored on purpose).")
 @click.option("--reset", is_flag=True, help="Wipe the demo database and seed it afresh.")
 @click.option("--open", "open_app", is_flag=True,
               help="Open the full-screen desk on a fresh demo database (wiped and seeded), with Stripe and "
                    "PayPal played by local emulators (what `make demo` runs).")
-@click.option("--as", "as_login", metavar="LOGIN", help="With --open: pre-fill the login screen (e.g. aktest).")
+@global_option("db_url")
+@global_option("as_login")
 @json_option
-def demo(db_url, reset, open_app, as_login, as_json):
-    """Seed a demo database with the seed guide's world and show what it holds (safe to run twice)."""
+def demo(reset, open_app, as_json):
+    """Seed a demo database with the seed guide's world and show what it holds (safe to run twice).
+
+    The database is --db, else demo.db in the user data dir: $SMARTPAY_DB is ignored on purpose,
+    so a real desk never receives demo accounts. With --open, --as pre-fills the login screen."""
     from smartpay.app import demo as demo_world
     # Only an explicit --db (here or global) is honoured: a SMARTPAY_DB pointing at a real desk
     # must never receive demo accounts.
-    url = db_url or runtime().db_url or demo_world.default_demo_url()
+    url = runtime().db_url or demo_world.default_demo_url()
     if open_app:
         from smartpay.app import demo_app
         from .runtime import make_clock
         settings = runtime().settings(url)
-        demo_app.run(settings, make_clock(settings), login=as_login)
+        demo_app.run(settings, make_clock(settings), login=runtime().as_login)
         return
     core = open_core(schema="upgrade", db_url=url)
     if reset:
@@ -76,13 +80,14 @@ def demo(db_url, reset, open_app, as_login, as_json):
           [(c.code, c.owner_login, c.face_value.format(), c.remaining.format(), core.ptime.format(c.expires_at))
            for c in info.coupons])
     heading("Try")
-    db_opt = "" if url == demo_world.default_demo_url() else f" --db {_safe_url(url)}"
+    # Always name the database: without --db the commands would open the desk's own database.
+    db_opt = f" --db {shlex.quote(_safe_url(url))}"
     import datetime as dt
     renew_to = core.ptime.local_date(core.clock.now()) + dt.timedelta(days=20)
     login = f"SMARTPAY_PASSWORD={demo_world.DEMO_PASSWORD} smartpay{db_opt}"
-    fields([("Renew quote", f"{login} quote renew --as aktest --type commercial --installer inst_credit "
+    fields([("Renew quote", f"{login} --as aktest quote renew --type commercial --installer inst_credit "
                             f"--project 'New Commercial' --renew-to {renew_to} --pay-in credit"),
-            ("Your sites", f"{login} projects --as inst_regular"),
+            ("Your sites", f"{login} --as inst_regular projects"),
             ("Plugins", "smartpay plugins")])
 
 

@@ -14,6 +14,11 @@ from ..views import Actor
 from .base import Service
 
 
+_NO_PAY_BY_INSTALLER = ("Pay by Installer: your distributor has not granted you permission to pay; "
+                        "ask your distributor to set it")
+_PLATFORM_DOES_NOT_PAY = "the platform account does not pay for services"
+
+
 class Authorizer(Service):
     def account_row(self, login_or_id: str | int, field: str = "login") -> Account:
         query = (Account.id == login_or_id) if isinstance(login_or_id, int) else (Account.login == login_or_id)
@@ -79,6 +84,16 @@ class Authorizer(Service):
         if not self.can_view_project(actor, project):
             raise PermissionDenied(f"project {project.id}: not a project you can see")
 
+    def require_may_pay(self, actor: Actor) -> None:
+        """R1 about the payer alone, asked before anything about the selection: an installer
+        without "Pay by Installer" (or the platform account) may pay for nothing, and hearing
+        "nothing to pay for" or "choose a date" first would hide the refusal that matters."""
+        if actor.role == Role.INSTALLER:
+            if Grant(Account.select(Account.pay_by_installer).where(Account.id == actor.id).scalar()) == Grant.NONE:
+                raise PermissionDenied(_NO_PAY_BY_INSTALLER)
+        elif actor.role == Role.PLATFORM:
+            raise PermissionDenied(_PLATFORM_DOES_NOT_PAY)
+
     def payer_grant(self, actor: Actor, project: Project) -> Grant | None:
         """R1: may `actor` pay for `project`? Returns the grant that applies (None for
         distributors, who need none) or raises PermissionDenied with the reason."""
@@ -104,8 +119,7 @@ class Authorizer(Service):
                 if project.installer_id != actor.id:
                     raise PermissionDenied(f"project {project.id}: not one of your projects")
                 if grant == Grant.NONE:
-                    raise PermissionDenied("Pay by Installer: your distributor has not granted you permission "
-                                           "to pay; ask your distributor to set it")
+                    raise PermissionDenied(_NO_PAY_BY_INSTALLER)
                 return grant
             return check
         if actor.role == Role.PROPERTY_MANAGER:
@@ -123,7 +137,7 @@ class Authorizer(Service):
             return check
 
         def refuse(project: Project) -> Grant | None:
-            raise PermissionDenied("the platform account does not pay for services")
+            raise PermissionDenied(_PLATFORM_DOES_NOT_PAY)
         return refuse
 
     # -- accounts -------------------------------------------------------------------------

@@ -58,12 +58,15 @@ class OrderService(Service):
     def create(self, actor: Actor, purpose: str, selection: Selection, *, accept_terms: bool,
                pay_in: str = "money", renew_mode: str | None = None, renew_to=None,
                auto_cycles=None, auto_until=None) -> OrderView:
-        """Place an order for the selected items. The quote is recomputed here."""
+        """Place an order for the selected items. The quote is recomputed here. May this payer
+        pay at all (R1) is asked first: it is the refusal that matters most."""
+        self.authz.require_may_pay(actor)
         if pay_in not in PAY_IN:
             raise InvalidInput("pay-in", f"'{pay_in}' is not one of: {', '.join(PAY_IN)}")
         self._require_terms(accept_terms)
         billing = self.billing.require(actor)
-        quote = self.quotes.quote(actor, purpose, selection, renew_mode, renew_to, auto_cycles, auto_until)
+        quote = self.quotes.quote(actor, purpose, selection, renew_mode, renew_to, auto_cycles, auto_until,
+                                  pay_in=pay_in)
         if quote.is_empty:
             reasons = sorted({line.excluded_reason for line in quote.excluded if line.excluded_reason})
             raise InvalidInput("items", "nothing to pay for" + (f": {'; '.join(reasons)}" if reasons else

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import peewee as pw
@@ -14,7 +15,7 @@ from .. import validate
 from ..clock import Clock
 from ..db.models import Item, Project
 from ..domain import FREE_FIRST, SERVICE_TYPES, ProjectType, Purpose, RenewMode
-from ..errors import InvalidInput, PermissionDenied
+from ..errors import InvalidInput, NotEligible, PermissionDenied
 from ..money import Money, prorate
 from ..views import Actor, Quote, QuoteLine
 from .base import Service
@@ -25,10 +26,18 @@ if TYPE_CHECKING:
     from .accounts import AccountService
     from .authz import Authorizer
 
+PAY_IN_MONEY, PAY_IN_CREDIT = "money", "credit"
 MAX_RENEW_MONTHS = 60
 CYCLE_DAYS = 30
 MAX_AUTO_CYCLES = 61  # 60 months of 30-day cycles, rounded up
 DAY = dt.timedelta(days=1)
+
+
+class PayIn(StrEnum):
+    """How the payer means to pay an order: the price column, and which methods may pay it."""
+
+    MONEY = PAY_IN_MONEY
+    CREDIT = PAY_IN_CREDIT
 
 
 @dataclass(frozen=True)
@@ -53,11 +62,17 @@ class QuoteService(Service):
         self.ptime = ptime
 
     def quote(self, actor: Actor, purpose: str, selection: Selection, renew_mode: str | None = None,
-              renew_to=None, auto_cycles=None, auto_until=None, *, own_plans: tuple[int, ...] | None = None) -> Quote:
+              renew_to=None, auto_cycles=None, auto_until=None, *, own_plans: tuple[int, ...] | None = None,
+              pay_in: str = PAY_IN_MONEY) -> Quote:
         """Price the selection. An auto-renew quote refuses items another active plan already
         renews (two plans would charge every cycle twice), except when `own_plans` — the plans
-        the auto-renew runner is charging for these items — is given."""
+        the auto-renew runner is charging for these items — is given. `pay_in` ("money" or
+        "credit") says how the payer means to pay: credits never pay auto-renew (R7).
+
+        Refusals come in the order that matters to the payer: may this payer pay at all (R1),
+        then what was asked (type, dates, pay-in), then what the selection holds."""
         purpose_ = validate.choice("purpose", purpose, Purpose)
+        self.authz.require_may_pay(actor)
         if purpose_ == Purpose.CREDIT_PURCHASE:
             raise InvalidInput("purpose", "credit purchases are not quoted per item; use the credit order")
         ptype = validate.choice("type", selection.project_type, ProjectType)
@@ -75,6 +90,9 @@ class QuoteService(Service):
                 to_date = self._check_renew_to(renew_to, today)
             else:
                 cycles, until = self._check_auto(auto_cycles, auto_until, today)
+        if validate.choice("pay-in", pay_in, PayIn) == PayIn.CREDIT and mode == RenewMode.AUTO:
+            raise NotEligible("pay-in: Credits are not supported for auto-renewal (R7); pay auto-renew with "
+                              "Stripe or PayPal, or renew to a date with credits")
         visible, rows = self._rows(actor, ptype, selection)
         quote = self._price(actor, purpose_, ptype, mode, to_date, cycles, until, visible, rows)
         if mode == RenewMode.AUTO and own_plans is None:
@@ -232,8 +250,14 @@ class QuoteService(Service):
             else:
                 excluded.append(QuoteLine(item_id, project_id, project.name, company, stype, labels[stype], name,
                                           email, zero, 0, 0, expires_at, None, reason))
-        if not lines and excluded and all(standing.values()):
-            raise PermissionDenied(next(r for r in standing.values() if r))
+        if not lines:
+            # Permission before emptiness: when the payer may pay for none of the sites it picked
+            # (with items or without), that refusal is the answer, not "nothing to pay for".
+            for project_id, project in visible.items():
+                if project_id not in standing:
+                    standing[project_id] = _refusal(may_pay, project)
+            if standing and all(standing.values()):
+                raise PermissionDenied(next(r for r in standing.values() if r))
         return Quote(purpose, ptype, mode, to_date, cycles, until, tuple(lines), tuple(excluded),
                      Money(total, currency), total_credits, counts)
 
