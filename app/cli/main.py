@@ -43,7 +43,8 @@ def cli(ctx: click.Context, db_url: str | None, config: str | None, as_login: st
         def open_desk_core():  # runs in the app's worker thread while the login screen shows
             with ctx.scope(cleanup=False):
                 return open_core()
-        SmartpayApp(open_desk_core, login=as_login).run()
+        from smartpay.app.hangup import run_desk
+        run_desk(SmartpayApp(open_desk_core, login=as_login))  # ends with its terminal (M9)
 
 
 for command in (admin.db_group, admin.admin_group, operator.grant_group, operator.billing_group,
