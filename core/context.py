@@ -164,3 +164,8 @@ class Smartpay:
     def refunds(self):
         from .services.refunds import RefundService
         return RefundService(self)
+
+    @cached_property
+    def ssh_keys(self):
+        from .services.ssh_keys import SshKeyService
+        return SshKeyService(self)
