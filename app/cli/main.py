@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import click
 
-from . import accounting, admin, operator, ops, orders, system
+from . import accounting, admin, operator, ops, orders, ssh, system
 from .runtime import Runtime, SmartpayGroup
 
 
@@ -51,7 +51,7 @@ for command in (admin.db_group, admin.admin_group, operator.grant_group, operato
                 orders.quote_group, orders.order_group, orders.orders, orders.methods,
                 accounting.credits_group, accounting.coupons, operator.users, operator.projects,
                 operator.items, system.plugins, system.demo, ops.reconcile, ops.renew_group,
-                ops.notifications, ops.webhooks_group):
+                ops.notifications, ops.webhooks_group, ssh.ssh_group, ssh.keys_group):
     cli.add_command(command)
 
 
