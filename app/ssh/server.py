@@ -230,6 +230,7 @@ class DeskSession(asyncssh.SSHServerSession):
         self.gate.audit(self.login, "ssh.session", address=self.connection.peer, pid=self.desk.pid,
                         term=self.term, size=f"{self.size[0]}x{self.size[1]}")
         asyncio.get_running_loop().add_reader(self.desk.master, self._desk_output)
+        self.last_input = time.monotonic()  # idle time counts from the desk's start, not the handshake
         self.watch = asyncio.ensure_future(self._watch_idle())
 
     # -- the pump --------------------------------------------------------------------------
