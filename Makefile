@@ -21,12 +21,16 @@ demo: $(STAMP)
 
 test: test-sqlite test-postgres
 
-# The end-to-end tests drive the real `smartpay` in tmux. Installed here when missing and we may
-# (root with apt-get); otherwise those tests skip and say why.
+# The end-to-end tests drive the real `smartpay` in tmux, and `smartpay ssh serve` with the real
+# OpenSSH client. Installed here when missing and we may (root with apt-get); otherwise those
+# tests skip and say why.
+TOOLS := tmux:tmux ssh:openssh-client
 tools:
-	@command -v tmux >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get install -y -qq tmux >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && \
-	   apt-get install -y -qq tmux >/dev/null 2>&1)) ; } || echo "tmux not installed: the tmux end-to-end tests will skip"
+	@for pair in $(TOOLS); do cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get install -y -qq $$pkg >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && \
+	   apt-get install -y -qq $$pkg >/dev/null 2>&1)) ; } || echo "$$pkg not installed: the end-to-end tests that need $$cmd will skip"; \
+	done
 
 test-sqlite: $(STAMP) tools
 	$(CLEAN_ENV) SMARTPAY_TEST_DB=sqlite $(PY) -m pytest -q -p no:cacheprovider

@@ -103,10 +103,14 @@ def prepare(settings: "Settings", clock, payments: DemoPayments):
 def run(settings: "Settings", clock, login: str | None = None) -> None:
     """Open the desk on a fresh demo database with the emulators running (`login` pre-fills the
     login screen); returns when it closes."""
-    with DemoPayments() as payments:
+    from .hangup import HangupGuard
+    # The guard covers the emulators' start and stop too: a terminal that goes away ends the
+    # whole process, emulator threads included, within two seconds (M9).
+    with HangupGuard() as guard, DemoPayments() as payments:
         core = prepare(settings, clock, payments)
         try:
             from smartpay.tui.app import SmartpayApp
-            SmartpayApp(core, login=login, demo=demo_info(payments)).run()
+            guard.app = SmartpayApp(core, login=login, demo=demo_info(payments))
+            guard.app.run()
         finally:
             core.close()

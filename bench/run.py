@@ -9,7 +9,8 @@
    answers; a fresh database is created and dropped; "skipped" when there is none).
 3. `smartpay --help` start-up time against `python -c pass`.
 4. The benches in their own modules (MODULE_BENCHES): auto-renewals against a slow provider,
-   the TUI's start-up against a minimal Textual app, key-to-paint latency of filtering lists.
+   the TUI's start-up against a minimal Textual app, key-to-paint latency of filtering lists,
+   20 SSH sessions (memory per session, key→paint with 19 idle) against one local desk.
 
 Not part of the test suite. Ratios are measured side by side in the same run; each figure is the
 median of several repetitions.
@@ -284,7 +285,7 @@ def bench_startup(runs: int) -> str:
 
 # -- 4+. benches of their own modules: renewals, TUI start-up, TUI filtering ---------------------------
 # Each module exposes `run(quick: bool = False) -> list[str]`; one that cannot run says so in its line.
-MODULE_BENCHES = ("renewals", "tui_startup", "tui_filter", "tui_sites")
+MODULE_BENCHES = ("renewals", "tui_startup", "tui_filter", "tui_sites", "ssh_sessions")
 
 
 def bench_modules(quick: bool) -> None:

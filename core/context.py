@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .services.orders import OrderService
     from .services.quotes import QuoteService
     from .services.renewals import RenewalService
+    from .services.ssh_keys import SshKeyService
     from .wiring import Services
 
 
@@ -190,3 +191,7 @@ class Smartpay:
     @property
     def refunds(self) -> "RefundService":
         return self.services.refunds
+
+    @property
+    def ssh_keys(self) -> "SshKeyService":
+        return self.services.ssh_keys

@@ -38,6 +38,7 @@ from .services.notifications import NotificationService
 from .services.orders import OrderService
 from .services.quotes import QuoteService
 from .services.renewals import RenewalService
+from .services.ssh_keys import SshKeyService
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Services:
     reconciler: Reconciler
     webhook_inbox: WebhookInboxService
     renew_runner: AutoRenewRunner
+    ssh_keys: SshKeyService
 
 
 def wire(db: pw.Database, clock: Clock, *, settings: Settings, ptime: PlatformTime, plugins: PluginHost,
@@ -94,6 +96,7 @@ def wire(db: pw.Database, clock: Clock, *, settings: Settings, ptime: PlatformTi
         renewals=renewals, refunds=refunds, payments=payments,
         auth=AuthService(db, clock, audit=audit, authz=authz, ptime=ptime, settings=settings),
         grants=GrantService(db, clock, audit=audit, authz=authz),
+        ssh_keys=SshKeyService(db, clock, audit=audit, authz=authz),
         payment_status=PaymentStatusService(db, clock, ptime=ptime, orders=orders, payments=payments),
         reconciler=Reconciler(db, clock, orders=orders, payments=payments, refunds=refunds),
         webhook_inbox=WebhookInboxService(db, clock, plugins=plugins, payments=payments),

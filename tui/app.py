@@ -51,8 +51,12 @@ class SmartpayApp(App):
     ]
 
     def __init__(self, core: "Smartpay | Callable[[], Smartpay]", *, login: str | None = None,
-                 session: "Session | None" = None, demo: object | None = None) -> None:
+                 session: "Session | None" = None, demo: object | None = None,
+                 end_on_logout: bool = False) -> None:
         super().__init__()
+        # `smartpay ssh serve`'s desks: the SSH connection was the login, so logging out ends
+        # the session instead of offering a login screen for another account.
+        self.end_on_logout = end_on_logout
         # `smartpay demo --open` only (app.demo_app.DemoInfo): the login screen lists the demo logins.
         self.demo = demo
         self._core = None if callable(core) else core
@@ -93,6 +97,9 @@ class SmartpayApp(App):
         self._open_home(session, replace=True)
 
     def log_out(self) -> None:
+        if self.end_on_logout:
+            self.exit()
+            return
         login = self.session.actor.login if self.session else None
         self.session = None
         self.title = "smartpay"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import click
 
-from . import accounting, admin, operator, ops, orders, system
+from . import accounting, admin, operator, ops, orders, ssh, system
 from .runtime import Runtime, SmartpayGroup, attach_global_options, global_option
 
 # Shown under `smartpay --help`. The numbers are the core's (core/config.py, core/validate.py,
@@ -69,14 +69,15 @@ def cli(ctx: click.Context) -> None:
         def open_desk_core():  # runs in the app's worker thread while the login screen shows
             with ctx.scope(cleanup=False):
                 return open_core()
-        SmartpayApp(open_desk_core, login=rt.as_login).run()
+        from smartpay.app.hangup import run_desk
+        run_desk(SmartpayApp(open_desk_core, login=rt.as_login))  # ends with its terminal (M9)
 
 
 for command in (admin.db_group, admin.admin_group, operator.grant_group, operator.billing_group,
                 orders.quote_group, orders.order_group, orders.orders, orders.methods,
                 accounting.credits_group, accounting.coupons, operator.users, operator.projects,
                 operator.items, system.plugins, system.demo, ops.reconcile, ops.renew_group,
-                ops.notifications, ops.webhooks_group):
+                ops.notifications, ops.webhooks_group, ssh.ssh_group, ssh.keys_group):
     cli.add_command(command)
 attach_global_options(cli)
 

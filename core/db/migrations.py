@@ -9,7 +9,7 @@ from typing import Callable
 import peewee as pw
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
-from .models import MODELS_V1, MODELS_V2, SchemaVersion
+from .models import MODELS_V1, MODELS_V2, MODELS_V3, SchemaVersion
 
 
 def _v1_initial(db: pw.Database, migrator: SchemaMigrator) -> None:
@@ -23,9 +23,14 @@ def _v2_money_moves(db: pw.Database, migrator: SchemaMigrator) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS payment_attempt_provider_ref ON payment_attempt (provider_ref)")
 
 
+def _v3_ssh_access(db: pw.Database, migrator: SchemaMigrator) -> None:
+    db.create_tables(MODELS_V3)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[pw.Database, SchemaMigrator], None]]] = [
     (1, "initial schema: accounts, projects, items, orders, payments, coupons, credit ledger, audit", _v1_initial),
     (2, "refunds, auto-renew plans and cycles, notifications, webhook inbox", _v2_money_moves),
+    (3, "SSH access: operators' public keys and one-time desk tickets", _v3_ssh_access),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -262,8 +262,32 @@ class WebhookInbox(BaseModel):
         indexes = ((("method", "event_id"), True),)
 
 
+class SshKey(BaseModel):
+    """An operator's SSH public key: `smartpay ssh serve` opens the desk as `account` for it.
+    A key belongs to one account (the fingerprint is unique), so it never opens two."""
+
+    account = pw.ForeignKeyField(Account, backref="ssh_keys", on_delete="CASCADE")
+    key_type = pw.CharField(max_length=64)
+    key_data = pw.TextField()                          # the base64 blob, as in authorized_keys
+    fingerprint = pw.CharField(max_length=64, unique=True)  # SHA256:…, what is listed and removed
+    comment = pw.CharField(max_length=128, default="")
+    added_at = UtcDateTimeField()
+
+
+class DeskTicket(BaseModel):
+    """A one-time pass from the SSH server to the desk process it spawns: the server has
+    authenticated the connection; the child redeems the ticket once, within seconds, to start
+    logged in. Only a SHA-256 of the token is stored."""
+
+    token_hash = pw.CharField(max_length=64, unique=True)
+    account = pw.ForeignKeyField(Account, backref="+", on_delete="CASCADE")
+    expires_at = UtcDateTimeField()
+    used_at = UtcDateTimeField(null=True)
+
+
 # Which migration creates which tables (core/db/migrations.py); MODELS is every table there is.
 MODELS_V1 = [Account, Project, ProjectManager, Item, BillingInfo, Order, OrderItem, PaymentAttempt,
              Coupon, CouponEntry, CreditEntry, AuditLog]
 MODELS_V2 = [Refund, RenewalPlan, RenewalPlanItem, RenewalCycle, Notification, WebhookInbox]
-MODELS = MODELS_V1 + MODELS_V2
+MODELS_V3 = [SshKey, DeskTicket]
+MODELS = MODELS_V1 + MODELS_V2 + MODELS_V3

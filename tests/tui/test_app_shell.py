@@ -42,7 +42,7 @@ async def test_account_menu_lists_credit_logs_billing_and_log_out(session_for):
         await pilot.press("ctrl+o")
         menu = app.screen.query_one("#account-options", OptionList)
         assert [str(menu.get_option_at_index(i).prompt) for i in range(menu.option_count)] == [
-            "Credit Logs", "Billing information", "Log out"]
+            "Credit Logs", "Billing information", "SSH keys", "Log out"]
         await pilot.press("enter")  # Credit Logs
         await settle(pilot)
         assert type(app.screen).__name__ == "HomeScreen"
@@ -55,7 +55,7 @@ async def test_log_out_returns_to_login_with_the_login_kept(session_for):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.click("#account")
-        await pilot.press("down", "down", "enter")
+        await pilot.press("down", "down", "down", "enter")
         await settle(pilot)
         assert type(app.screen).__name__ == "LoginScreen"
         assert app.session is None
@@ -178,3 +178,45 @@ async def test_the_open_panes_ctrl_keys_work_from_the_left_column_and_show_in_th
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert isinstance(app.screen, SubscriptionWizard)
+
+
+@pytest.mark.asyncio
+async def test_ssh_keys_in_the_account_menu_adds_lists_and_removes_ones_own_keys(session_for):
+    import base64
+    import hashlib
+    import struct
+    from textual.widgets import DataTable, Input
+    blob = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 32) + hashlib.sha256(b"desk").digest()
+    line = f"ssh-ed25519 {base64.b64encode(blob).decode()} me@laptop"
+    session = session_for("inst_regular")
+    app = SmartpayApp(session.core, session=session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o", "down", "down", "enter")  # SSH keys
+        await settle(pilot)
+        assert type(app.screen).__name__ == "SshKeysModal"
+        app.screen.query_one(Input).value = "ssh-ed25519 nonsense"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "key:" in str(app.screen.query_one("#ssh-keys-message").render())  # the field named
+        app.screen.query_one(Input).value = line
+        await pilot.press("enter")
+        await settle(pilot)
+        [key] = session.core.ssh_keys.keys_of("inst_regular")
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1 and key.fingerprint in str(table.get_row_at(0)[0])
+        table.focus()
+        await pilot.press("d")
+        await settle(pilot)
+        assert session.core.ssh_keys.keys_of("inst_regular") == [] and table.row_count == 0
+
+
+@pytest.mark.asyncio
+async def test_log_out_ends_an_ssh_desk_instead_of_offering_another_login(session_for):
+    session = session_for("inst_regular")
+    app = SmartpayApp(session.core, session=session, end_on_logout=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o", "down", "down", "down", "enter")  # Log out
+        await settle(pilot)
+        assert app.return_code == 0 and not app.is_running

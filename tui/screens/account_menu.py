@@ -1,4 +1,5 @@
-"""The small menu under the account name (top right): Credit Logs, Billing information, Log out.
+"""The small menu under the account name (top right): Credit Logs, Billing information, SSH keys,
+Log out.
 It returns the chosen entry's key (or None) through dismiss()."""
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from textual.widgets.option_list import Option
 
 from ..session import Session
 
-ENTRIES = (("credit_logs", "Credit Logs"), ("billing", "Billing information"), ("logout", "Log out"))
+ENTRIES = (("credit_logs", "Credit Logs"), ("billing", "Billing information"), ("ssh_keys", "SSH keys"),
+           ("logout", "Log out"))
 
 
 class AccountMenu(ModalScreen[str | None]):

@@ -177,6 +177,9 @@ class HomeScreen(Screen):
             self.show_section("credit_logs")
         elif choice == "billing":
             self.open_billing_info()
+        elif choice == "ssh_keys":
+            from .ssh_keys import SshKeysModal
+            self.app.push_screen(SshKeysModal(self.session))
         elif choice == "logout":
             self.app.log_out()
 

@@ -1,0 +1,90 @@
+"""SSH keys (account menu): the operator's own public keys for `smartpay ssh serve`, listed by
+fingerprint. Paste a public key line and press Enter to add it; `d` removes the highlighted key.
+The core checks every line and has the last word; a refusal is shown under the box."""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from ..session import Session
+
+
+class SshKeysModal(ModalScreen[None]):
+    CSS_PATH = "ssh_keys.tcss"
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close", id="ssh_keys.close", tooltip="Close"),
+        Binding("d", "remove", "Remove key", id="ssh_keys.remove", tooltip="Remove the highlighted key"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(id="ssh-keys")
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ssh-keys-box"):
+            yield Label("SSH keys", id="ssh-keys-title")
+            yield Static(f"A key listed here opens your desk with `ssh {self.session.actor.login}@server`.",
+                         classes="muted", id="ssh-keys-hint")
+            yield DataTable(id="ssh-keys-table", cursor_type="row")
+            yield Input(placeholder="paste a public key (ssh-ed25519 AAAA… you@laptop), Enter to add",
+                        id="ssh-keys-input")
+            yield Static("", id="ssh-keys-message", classes="form-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Fingerprint", "Type", "Comment")
+        self.query_one(Input).focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="ssh-keys")
+    def _load(self, message: str = "") -> None:
+        from smartpay.core.errors import SmartpayError
+        try:
+            keys = self.session.core.ssh_keys.keys_of(self.session.actor.login, by=self.session.actor)
+        except SmartpayError as exc:
+            self.app.call_from_thread(self._say, exc.message)
+            return
+        self.app.call_from_thread(self._show, keys, message)
+
+    def _show(self, keys, message: str) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for key in keys:
+            table.add_row(key.fingerprint, key.key_type, key.comment, key=key.fingerprint)
+        if not keys:
+            message = message or "No keys yet."
+        self._say(message)
+
+    def _say(self, text: str) -> None:
+        self.query_one("#ssh-keys-message", Static).update(text)
+
+    @on(Input.Submitted, "#ssh-keys-input")
+    def _add(self, event: Input.Submitted) -> None:
+        self._change("add", event.value)
+
+    def action_remove(self) -> None:
+        table = self.query_one(DataTable)
+        if self.focused is table and table.row_count:
+            fingerprint = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self._change("remove", fingerprint)
+
+    @work(thread=True, exclusive=True, group="ssh-keys")
+    def _change(self, what: str, value: str) -> None:
+        from smartpay.core.errors import SmartpayError
+        service, actor = self.session.core.ssh_keys, self.session.actor
+        try:
+            if what == "add":
+                done = f"Added {service.add(actor.login, value, by=actor).fingerprint}."
+            else:
+                service.remove(actor.login, value, by=actor)
+                done = f"Removed {value}."
+        except SmartpayError as exc:
+            self.app.call_from_thread(self._say, exc.message)
+            return
+        if what == "add":
+            self.app.call_from_thread(self.query_one(Input).clear)
+        self._load(done)
