@@ -14,6 +14,7 @@ from .db import migrations
 from .db.database import db_proxy, open_database
 from .errors import ConfigError
 from .ids import IdSource
+from .passwords import Passwords
 from .plugin_host import PluginHost
 from .pricing import PriceList, load_price_list
 
@@ -38,7 +39,7 @@ def _database_for(url: str) -> pw.Database:
 class Smartpay:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
                  plugins: PluginHost | None = None, price_list: PriceList | None = None,
-                 ids: IdSource | None = None):
+                 ids: IdSource | None = None, passwords: Passwords | None = None):
         self.settings = settings or load_settings()
         self.clock = clock or SystemClock()
         self.ptime = self.settings.platform_time
@@ -46,6 +47,8 @@ class Smartpay:
         self.plugins = plugins or PluginHost(config=self.settings.plugin_config)
         self._price_list = price_list
         self.ids = ids or IdSource()
+        # Injected, never switched by the environment: tests hand in a cheap hasher.
+        self.passwords = passwords or Passwords()
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None, upgrade: bool = False,

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from support import NOW, PASSWORD
+from support import CHEAP_PASSWORDS, NOW, PASSWORD
 
 from smartpay.app.cli.main import cli
+from smartpay.app.cli.runtime import Runtime
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
@@ -35,7 +36,8 @@ def run(db_url):
         env = {"SMARTPAY_FAKE_NOW": NOW.isoformat(), "SMARTPAY_PASSWORD": password,
                "SMARTPAY_DB": None, "SMARTPAY_CONFIG": None}
         argv = (["--db", db_url] if db else []) + [str(a) for a in args]
-        return CliRunner().invoke(cli, argv, input=input, env=env, catch_exceptions=False)
+        return CliRunner().invoke(cli, argv, input=input, env=env, catch_exceptions=False,
+                                  obj=Runtime(passwords=CHEAP_PASSWORDS))
 
     return invoke
 
@@ -44,7 +46,7 @@ def run(db_url):
 def fresh_core(db_url):
     """A core of the test's own, opened after the CLI ran (models follow the newest database
     handle, so the fixture's core is not reused once the CLI has opened its own)."""
-    core = Smartpay.open(Settings(db_url=db_url), FixedClock(NOW))
+    core = Smartpay.open(Settings(db_url=db_url), FixedClock(NOW), passwords=CHEAP_PASSWORDS)
     try:
         yield core
     finally:

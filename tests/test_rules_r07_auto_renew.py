@@ -18,7 +18,7 @@ from smartpay.core.db.models import (AuditLog, Item, Notification, Order, Paymen
 from smartpay.core.plugin_host import ChargeStatus, PluginHost
 from smartpay.core.services.quotes import Selection
 
-from support import BACKEND, GMT8, FakeCardPlugin, card_desk, eod
+from support import BACKEND, CHEAP_PASSWORDS, GMT8, FakeCardPlugin, card_desk, eod
 
 P = ChargeStatus
 SET_UP_AT = dt.datetime(2025, 8, 31, 10, 0, tzinfo=GMT8)    # the payer sets auto-renew up
@@ -226,7 +226,7 @@ def test_r7_uninstalled_method_stops_the_plan_with_the_reason(desk, clock):
 def _second_core(db_url, clock):
     plugin = FakeCardPlugin()
     settings = Settings(db_url=db_url)
-    core = Smartpay.open(settings, clock, plugins=PluginHost(config=settings.plugin_config,
+    core = Smartpay.open(settings, clock, passwords=CHEAP_PASSWORDS, plugins=PluginHost(config=settings.plugin_config,
                                                              extra_plugins=[("fakecard", plugin)]))
     core.fake = plugin.method
     return core

@@ -35,7 +35,7 @@ def cli(ctx: click.Context, db_url: str | None, config: str | None, as_login: st
     """smartpay — the subscription-and-payment desk of a SmartPlus-style intercom cloud.
 
     Without a command, opens the full-screen desk (log in there)."""
-    ctx.obj = Runtime(db_url=db_url, config=config)
+    ctx.obj = Runtime(db_url=db_url, config=config, passwords=getattr(ctx.obj, "passwords", None))
     if ctx.invoked_subcommand is None:
         from smartpay.tui.app import SmartpayApp  # the app (Textual) loads only when it opens
         from .runtime import open_core

@@ -5,11 +5,11 @@ from __future__ import annotations
 import peewee as pw
 
 from .. import validate
+from ..db.database import locked
 from ..db.models import Account, Item, Project, ProjectManager
 from ..domain import ALLOWED_PARENTS, SERVICE_TYPES, Grant, ProjectType, Role
 from ..errors import InvalidInput, PermissionDenied
 from ..views import AccountView, Actor, ItemView, ProjectView
-from .auth import hash_password
 from .base import Service
 from .convert import account_view, item_view
 
@@ -22,7 +22,7 @@ class AccountService(Service):
         login_ = validate.login(login)
         name_ = validate.text("name", name)
         email_ = validate.email(email)
-        password_hash = hash_password(password)
+        password_hash = self.core.passwords.hash(password)
         with self.write():
             parent_row = self.core.authz.account_row(parent, "parent") if parent else None
             parent_role = Role(parent_row.role) if parent_row else None
@@ -99,7 +99,7 @@ class AccountService(Service):
         grant_ = validate.choice("pay-by-installer", pay_by_installer or "none", Grant)
         if role_ != Role.INSTALLER and grant_ != Grant.NONE:
             raise InvalidInput("pay-by-installer", "only installers have a Pay by Installer grant")
-        password_hash = hash_password(password)
+        password_hash = self.core.passwords.hash(password)
         with self.write():
             parent_row = Account.get_by_id(actor.id)
             if parent and parent.strip() != actor.login:
@@ -126,20 +126,25 @@ class AccountService(Service):
         email_ = validate.email(email)
         grant_ = validate.choice("pay-by-installer", pay_by_installer, Grant) if pay_by_installer else None
         with self.write():
-            row = self.core.authz.account_row(login, "user")
-            self.core.authz.require_downline(actor, row, "user")
+            found = self.core.authz.account_row(login, "user")
+            self.core.authz.require_downline(actor, found, "user")
+            row = locked(Account.select().where(Account.id == found.id)).first()
             if grant_ is not None and row.role != Role.INSTALLER and grant_ != Grant.NONE:
                 raise InvalidInput("pay-by-installer", f"'{row.login}' is not an installer")
-            changes = {}
-            if (row.name, row.email) != (name_, email_):
-                changes["fields"] = [f for f, old, new in (("name", row.name, name_), ("email", row.email, email_))
-                                     if old != new]
-                row.name, row.email = name_, email_
+            # M7: only the columns this edit changes are written (a whole-row save would write
+            # back failed_logins/locked_until read before a concurrent login changed them).
+            changes, columns = {}, {}
+            for field_, column, old, new in (("name", Account.name, row.name, name_),
+                                             ("email", Account.email, row.email, email_)):
+                if old != new:
+                    changes.setdefault("fields", []).append(field_)
+                    columns[column] = new
+                    setattr(row, field_, new)
             if grant_ is not None and row.role == Role.INSTALLER and row.pay_by_installer != grant_.value:
                 changes.update(old_grant=row.pay_by_installer, pay_by_installer=grant_.value)
-                row.pay_by_installer = grant_.value
-            if changes:
-                row.save()
+                columns[Account.pay_by_installer] = row.pay_by_installer = grant_.value
+            if columns:
+                Account.update(columns).where(Account.id == row.id).execute()
                 self.core.audit.record(actor, "account.update", row.login, **changes)
         return account_view(row, row.parent.login if row.parent_id else None)
 

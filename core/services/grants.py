@@ -3,6 +3,8 @@ Installer"; an installer sets a project's "Pay By PM"."""
 from __future__ import annotations
 
 from .. import validate
+from ..db.database import locked
+from ..db.models import Account, Project
 from ..domain import Grant, ProjectType, Role
 from ..errors import InvalidInput, PermissionDenied
 from ..views import AccountView, Actor, ProjectView
@@ -15,13 +17,15 @@ class GrantService(Service):
         grant_ = validate.choice("pay-by-installer", grant, Grant)
         self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Pay by Installer")
         with self.write():
-            row = self.core.authz.account_row(installer, "installer")
-            self.core.authz.require_downline(actor, row, "installer")
+            found = self.core.authz.account_row(installer, "installer")
+            self.core.authz.require_downline(actor, found, "installer")
+            row = locked(Account.select().where(Account.id == found.id)).first()
             if row.role != Role.INSTALLER:
                 raise InvalidInput("installer", f"'{row.login}' is not an installer")
             old = row.pay_by_installer
             row.pay_by_installer = grant_.value
-            row.save()
+            # M7: this column only, under the row lock (a login writes failed_logins meanwhile).
+            Account.update(pay_by_installer=grant_.value).where(Account.id == row.id).execute()
             self.core.audit.record(actor, "grant.pay_by_installer", row.login, old=old, new=grant_.value)
         return account_view(row, row.parent.login if row.parent_id else None)
 
@@ -29,14 +33,15 @@ class GrantService(Service):
         grant_ = validate.choice("pay-by-pm", grant, Grant)
         self.core.authz.require_role(actor, (Role.INSTALLER,), "Pay By PM")
         with self.write():
-            row = self.core.authz.project_row(project)
+            found = self.core.authz.project_row(project)
+            row = locked(Project.select().where(Project.id == found.id)).first()
             if row.installer_id != actor.id:
                 raise PermissionDenied(f"project {row.id}: not one of your projects")
             if row.type == ProjectType.SINGLE_FAMILY:
                 raise InvalidInput("project", "single-family projects have no property manager")
             old = row.pay_by_pm
             row.pay_by_pm = grant_.value
-            row.save()
+            Project.update(pay_by_pm=grant_.value).where(Project.id == row.id).execute()
             self.core.audit.record(actor, "grant.pay_by_pm", str(row.id), old=old, new=grant_.value)
         return ProjectView(row.id, row.name, ProjectType(row.type), actor.login, row.created_at, grant_)
 

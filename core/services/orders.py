@@ -225,7 +225,7 @@ class OrderService(Service):
         order.state = state.value
         order.finished_at = self.now()
         order.failure_reason = reason
-        order.save()
+        order.save(only=[Order.state, Order.finished_at, Order.failure_reason])  # the caller holds the lock
 
     def expire_overdue(self) -> int:
         """Time out processing orders past their window with nothing in flight (R8)."""

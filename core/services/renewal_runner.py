@@ -47,7 +47,7 @@ from ..money import Money
 from ..plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod
 from .convert import actor_of
 from .quotes import Selection
-from .renewals import OPEN_ORDER_STATES, PlanState, RenewalRunSummary, RenewalService, is_due
+from .renewals import OPEN_ORDER_STATES, PLAN_PROGRESS, PlanState, RenewalRunSummary, RenewalService, is_due
 
 BATCH = 32
 GATHER_SECONDS = 0.25   # how long answers in hand wait for more, to share one transaction
@@ -169,7 +169,7 @@ class RenewalRunner:
                                                                                horizon):
                 outcomes["skipped"] += 1
             elif self.service._end_if_done(plan, upcoming):
-                plan.save()
+                plan.save(only=PLAN_PROGRESS)
                 outcomes["ended"] += 1
             else:
                 groups[(plan.payer_id, plan.project_type, plan.method)].append(plan)
@@ -237,7 +237,7 @@ class RenewalRunner:
         for plan in plans:
             self.service.stop_locked(plan, reason)
             plan.updated_at = self.service.now()
-            plan.save()
+            plan.save(only=PLAN_PROGRESS)
         return len(plans)
 
     def _open_cycles(self, ready: list[tuple]) -> list[_Claim]:
