@@ -27,7 +27,8 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        from .output import say  # messages quote stored names: escaped like all output (R14)
+        say(f"error: {self.format_message()}", err=True)
 
 
 def translate(exc: BaseException) -> Failure | None:
