@@ -184,11 +184,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, world, db_url):
 
 def test_permission_and_not_found_are_exit_2(run, world):
     refused(run("users", "--as", "inst_regular"), "only Distributor, Sub Distributor")
-    refused(run("items", "--as", "aktest", "--project", world.other_community.id), "not a project you can see")
+    refused(run("items", "--as", "aktest", "--project", world.other_community.id),
+            f"no project {world.other_community.id} that you can see")
     refused(run("order", "show", "--as", "aktest", "12345678901234567"), "no order 12345678901234567")
     refused(run("items", "--as", "aktest", "--project", "No Such Site"), "no site named 'No Such Site'")
     refused(run("grant", "installer", "--as", "aktest", "--installer", "other_inst", "--grant", "credit"),
-            "not in your downline")
+            "no account 'other_inst' in your downline")
 
 
 def test_wrong_password(run, world):

@@ -103,8 +103,7 @@ class AccountService(Service):
         with self.write():
             parent_row = Account.get_by_id(actor.id)
             if parent and parent.strip() != actor.login:
-                parent_row = self.core.authz.account_row(parent.strip(), "parent")
-                self.core.authz.require_downline(actor, parent_row, "parent")
+                parent_row = self.core.authz.downline_account(actor, parent.strip(), "parent")
                 if not Role(parent_row.role).is_distributor:
                     raise InvalidInput("parent", f"'{parent_row.login}' is a {Role(parent_row.role).label}; "
                                                  "users sit below a distributor or sub-distributor")
@@ -126,8 +125,7 @@ class AccountService(Service):
         email_ = validate.email(email)
         grant_ = validate.choice("pay-by-installer", pay_by_installer, Grant) if pay_by_installer else None
         with self.write():
-            found = self.core.authz.account_row(login, "user")
-            self.core.authz.require_downline(actor, found, "user")
+            found = self.core.authz.downline_account(actor, login, "user")
             row = locked(Account.select().where(Account.id == found.id)).first()
             if grant_ is not None and row.role != Role.INSTALLER and grant_ != Grant.NONE:
                 raise InvalidInput("pay-by-installer", f"'{row.login}' is not an installer")
@@ -223,7 +221,6 @@ class AccountService(Service):
         return [item_view(i, i.project, now) for i in query]
 
     def items(self, actor: Actor, project: int | str) -> list[ItemView]:
-        proj = self.core.authz.project_row(project)
-        self.core.authz.require_view_project(actor, proj)
+        proj = self.core.authz.visible_project(actor, project)
         now = self.now()
         return [item_view(i, proj, now) for i in Item.select().where(Item.project == proj.id).order_by(Item.id)]

@@ -17,8 +17,7 @@ class GrantService(Service):
         grant_ = validate.choice("pay-by-installer", grant, Grant)
         self.core.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Pay by Installer")
         with self.write():
-            found = self.core.authz.account_row(installer, "installer")
-            self.core.authz.require_downline(actor, found, "installer")
+            found = self.core.authz.downline_account(actor, installer, "installer")
             row = locked(Account.select().where(Account.id == found.id)).first()
             if row.role != Role.INSTALLER:
                 raise InvalidInput("installer", f"'{row.login}' is not an installer")
@@ -33,10 +32,8 @@ class GrantService(Service):
         grant_ = validate.choice("pay-by-pm", grant, Grant)
         self.core.authz.require_role(actor, (Role.INSTALLER,), "Pay By PM")
         with self.write():
-            found = self.core.authz.project_row(project)
+            found = self.core.authz.visible_project(actor, project)
             row = locked(Project.select().where(Project.id == found.id)).first()
-            if row.installer_id != actor.id:
-                raise PermissionDenied(f"project {row.id}: not one of your projects")
             if row.type == ProjectType.SINGLE_FAMILY:
                 raise InvalidInput("project", "single-family projects have no property manager")
             old = row.pay_by_pm
@@ -46,8 +43,7 @@ class GrantService(Service):
         return ProjectView(row.id, row.name, ProjectType(row.type), actor.login, row.created_at, grant_)
 
     def project(self, actor: Actor, project: int | str) -> ProjectView:
-        row = self.core.authz.project_row(project)
-        self.core.authz.require_view_project(actor, row)
+        row = self.core.authz.visible_project(actor, project)
         return ProjectView(row.id, row.name, ProjectType(row.type), row.installer.login, row.created_at,
                            Grant(row.pay_by_pm))
 
