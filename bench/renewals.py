@@ -32,8 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("SMARTPAY_TEST_CHEAP_HASHES", "1")
-
 GMT8 = dt.timezone(dt.timedelta(hours=8))
 SET_UP_AT = dt.datetime(2025, 8, 31, 10, 0, tzinfo=GMT8)
 RENEW_AT = dt.datetime(2025, 9, 30, 10, 0, tzinfo=GMT8)   # every plan's items expire 2025-09-30 23:59:59
@@ -104,12 +102,16 @@ def _core(db_url: str, clock, method=None, upgrade=False, plugins=None):
     from smartpay.core.config import Settings
     from smartpay.core.context import Smartpay
     from smartpay.core.plugin_host import PluginHost
+    from smartpay.core.passwords import Passwords
+    from argon2 import PasswordHasher, profiles
 
     settings = Settings(db_url=db_url, renew_concurrency=CONCURRENCY, plugins=plugins or {})
     extra = []
     if method is not None:
         extra = [(method.key, _plugin(method))]
+    # Throwaway accounts: a cheap hasher, injected (hash strength is not what is measured).
     return Smartpay.open(settings, clock, upgrade=upgrade,
+                         passwords=Passwords(PasswordHasher.from_parameters(profiles.CHEAPEST)),
                          plugins=PluginHost(config=settings.plugin_config, extra_plugins=extra))
 
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import statistics
 import sys
 import time
 
 from tui_support import NOW, demo_session, pct
-
-os.environ.setdefault("SMARTPAY_TEST_CHEAP_HASHES", "1")
 
 ENTRIES = 10_000
 # Typed, then erased, several times: each press refilters (narrowing and widening the match).

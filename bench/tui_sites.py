@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import statistics
 import sys
 import time
 
 from tui_support import NOW, demo_session, pct
-
-os.environ.setdefault("SMARTPAY_TEST_CHEAP_HASHES", "1")
 
 SITES = 10_000
 WORD = "site 0999"  # typed, then erased: narrows to 10 sites and widens back to all

@@ -20,11 +20,14 @@ def demo_session(login: str, fill: Callable[[object], None]) -> Iterator[object]
     from smartpay.core.config import Settings
     from smartpay.core.context import Smartpay
     from smartpay.core.ids import SeededIds
+    from smartpay.core.passwords import Passwords
+    from argon2 import PasswordHasher, profiles
     from smartpay.tui.session import Session
 
     with tempfile.TemporaryDirectory() as tmp:
         core = Smartpay.open(Settings(db_url=f"sqlite:///{tmp}/bench.db"), FixedClock(NOW), upgrade=True,
-                             ids=SeededIds(7))
+                             ids=SeededIds(7),
+                             passwords=Passwords(PasswordHasher.from_parameters(profiles.CHEAPEST)))
         try:
             demo.seed(core)
             fill(core)

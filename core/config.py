@@ -16,6 +16,7 @@ import platformdirs
 
 from .errors import ConfigError
 from .platform_time import PlatformTime, parse_timezone
+from .terminal_text import first_unsafe
 
 DEFAULT_PAYEE_NOTICE = (
     "Please note that the payment recipient has been changed to SMART-PLUS PTE. LTD in Singapore. "
@@ -93,6 +94,9 @@ def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | N
     data.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**data)
     settings.platform_time  # validate the timezone now, not at first use
+    if not isinstance(settings.payee_notice, str) or first_unsafe(settings.payee_notice):
+        # R14: shown on every payment step, to every operator.
+        raise ConfigError("payee_notice: must be text without control characters or text-direction overrides")
     if not isinstance(settings.order_window_minutes, int) or settings.order_window_minutes <= 0:
         raise ConfigError("order_window_minutes: must be a whole number of minutes above 0")
     _check_renewal_settings(settings)

@@ -16,6 +16,7 @@ from .db.database import db_proxy, open_database
 from .errors import ConfigError
 from .ids import IdSource
 from .platform_time import PlatformTime
+from .passwords import Passwords
 from .plugin_host import PluginHost
 from .pricing import PriceList, load_price_list
 
@@ -64,7 +65,7 @@ def _database_for(url: str) -> pw.Database:
 class Smartpay:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
                  plugins: PluginHost | None = None, price_list: PriceList | None = None,
-                 ids: IdSource | None = None):
+                 ids: IdSource | None = None, passwords: Passwords | None = None):
         self.settings: Settings = settings or load_settings()
         self.clock: Clock = clock or SystemClock()
         self.ptime: PlatformTime = self.settings.platform_time
@@ -72,6 +73,8 @@ class Smartpay:
         self.plugins: PluginHost = plugins or PluginHost(config=self.settings.plugin_config)
         self._price_list = price_list
         self.ids: IdSource = ids or IdSource()
+        # Injected, never switched by the environment: tests hand in a cheap hasher.
+        self.passwords: Passwords = passwords or Passwords()
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None, upgrade: bool = False,
@@ -110,7 +113,7 @@ class Smartpay:
     def services(self) -> "Services":
         from .wiring import wire
         return wire(self.db, self.clock, settings=self.settings, ptime=self.ptime, plugins=self.plugins,
-                    price_list=self.price_list, ids=self.ids)
+                    price_list=self.price_list, ids=self.ids, passwords=self.passwords)
 
     @property
     def audit(self) -> "AuditService":

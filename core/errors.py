@@ -43,6 +43,12 @@ class PermissionDenied(SmartpayError):
     code = "permission_denied"
 
 
+class NotVisible(NotFound, PermissionDenied):
+    """Missing, or another party's: deliberately one answer, so an operator cannot probe which
+    orders, projects or accounts others have. Either kind of handler catches it."""
+    code = "not_found"
+
+
 class NotEligible(SmartpayError):
     """A payment method may not be used here; the message is the plugin's reason."""
 

@@ -7,14 +7,24 @@ from enum import Enum
 from typing import TypeVar
 
 from .errors import InvalidInput
+from .terminal_text import escape_char, first_unsafe
 
 E = TypeVar("E", bound=Enum)
 _LOGIN = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def terminal_safe(field: str, value: str) -> str:
+    """R14: refuse control characters and bidirectional overrides (shown escaped in the message)."""
+    bad = first_unsafe(value)
+    if bad is not None:
+        raise InvalidInput(field, f"must not contain control characters or text-direction overrides "
+                                  f"(found {escape_char(bad)})")
+    return value
+
+
 def text(field: str, value: str | None, max_len: int = 128, required: bool = True) -> str:
-    value = (value or "").strip()
+    value = terminal_safe(field, (value or "").strip())
     if required and not value:
         raise InvalidInput(field, "is required")
     if len(value) > max_len:
@@ -23,14 +33,14 @@ def text(field: str, value: str | None, max_len: int = 128, required: bool = Tru
 
 
 def login(value: str | None, field: str = "login") -> str:
-    value = (value or "").strip()
+    value = terminal_safe(field, (value or "").strip())
     if not _LOGIN.match(value):
         raise InvalidInput(field, f"'{value}' must be 3-64 letters, digits or . _ @ -")
     return value
 
 
 def email(value: str | None, field: str = "email") -> str | None:
-    value = (value or "").strip()
+    value = terminal_safe(field, (value or "").strip())
     if not value:
         return None
     if len(value) > 254 or not _EMAIL.match(value):

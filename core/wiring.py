@@ -23,6 +23,7 @@ from .payments.service import PaymentService
 from .payments.settlement import Settlement
 from .payments.status import PaymentStatusService
 from .payments.webhook_inbox import WebhookInboxService
+from .passwords import Passwords
 from .platform_time import PlatformTime
 from .plugin_host import PluginHost
 from .pricing import PriceList
@@ -67,10 +68,10 @@ class Services:
 
 
 def wire(db: pw.Database, clock: Clock, *, settings: Settings, ptime: PlatformTime, plugins: PluginHost,
-         price_list: PriceList, ids: IdSource) -> Services:
+         price_list: PriceList, ids: IdSource, passwords: Passwords) -> Services:
     audit = AuditService(db, clock)
     authz = Authorizer(db, clock)
-    accounts = AccountService(db, clock, audit=audit, authz=authz, ptime=ptime)
+    accounts = AccountService(db, clock, audit=audit, authz=authz, ptime=ptime, passwords=passwords)
     notifications = NotificationService(db, clock)
     credits = CreditService(db, clock, audit=audit, authz=authz, ptime=ptime)
     coupons = CouponService(db, clock, audit=audit, authz=authz, ids=ids, ptime=ptime)
@@ -94,7 +95,7 @@ def wire(db: pw.Database, clock: Clock, *, settings: Settings, ptime: PlatformTi
         audit=audit, authz=authz, accounts=accounts, notifications=notifications, credits=credits, coupons=coupons,
         billing=billing, quotes=quotes, payment_contexts=contexts, payment_methods=methods, orders=orders,
         renewals=renewals, refunds=refunds, payments=payments,
-        auth=AuthService(db, clock, audit=audit, authz=authz, ptime=ptime, settings=settings),
+        auth=AuthService(db, clock, audit=audit, authz=authz, ptime=ptime, settings=settings, passwords=passwords),
         grants=GrantService(db, clock, audit=audit, authz=authz),
         ssh_keys=SshKeyService(db, clock, audit=audit, authz=authz),
         payment_status=PaymentStatusService(db, clock, ptime=ptime, orders=orders, payments=payments),

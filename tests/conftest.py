@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("SMARTPAY_TEST_CHEAP_HASHES", "1")  # before smartpay imports its hasher
-
-import pytest  # noqa: E402
+import pytest
 
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
 
-from support import BACKEND, NOW, build_world, fresh_db_url
+from support import BACKEND, CHEAP_PASSWORDS, NOW, build_world, fresh_db_url
 
 # Textual reads these; snapshots must not depend on the caller's shell.
 for _var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS"):
@@ -41,7 +39,7 @@ def settings(db_url):
 
 @pytest.fixture
 def core(settings, clock):
-    smartpay = Smartpay.open(settings, clock, upgrade=True)
+    smartpay = Smartpay.open(settings, clock, upgrade=True, passwords=CHEAP_PASSWORDS)
     yield smartpay
     smartpay.close()
 

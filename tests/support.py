@@ -12,15 +12,20 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from argon2 import PasswordHasher, profiles
+
 from smartpay.core import hookimpl
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
 from smartpay.core.money import Money
+from smartpay.core.passwords import Passwords
 from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, PaymentMethod, PluginHost,
                                        RefundRequest, WebhookEvent, WebhookRejected)
 from smartpay.core.services.quotes import Selection
 
 GMT8 = dt.timezone(dt.timedelta(hours=8))
+# The suite creates hundreds of throwaway accounts: every core it opens gets this hasher.
+CHEAP_PASSWORDS = Passwords(PasswordHasher.from_parameters(profiles.CHEAPEST))
 # A fixed "now": 2025-09-10 14:00 GMT+8.
 NOW = dt.datetime(2025, 9, 10, 14, 0, tzinfo=GMT8)
 PASSWORD = "correct-horse-1"
@@ -311,7 +316,7 @@ def open_core(db_url, clock, extra=(), ids=None, **settings):
     repeatable transaction numbers), for tests the default `core` fixture won't fit."""
     s = Settings(db_url=db_url, **settings)
     host = PluginHost(config=s.plugin_config, extra_plugins=extra)
-    return Smartpay.open(s, clock, upgrade=True, plugins=host, ids=ids)
+    return Smartpay.open(s, clock, upgrade=True, plugins=host, ids=ids, passwords=CHEAP_PASSWORDS)
 
 
 def open_card_core(db_url, clock, **card_options):

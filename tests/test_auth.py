@@ -1,10 +1,16 @@
 """Login: argon2 hashes, lock-out after repeated failures, no secrets stored or leaked."""
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters
+
+import smartpay.app
+import smartpay.core
 
 from smartpay.core.db.models import Account, AuditLog
 from smartpay.core.errors import AccountLocked, AuthenticationFailed, InvalidInput
+from smartpay.core.passwords import Passwords
 
 from support import PASSWORD
 
@@ -69,3 +75,34 @@ def test_lock_is_recorded_in_the_audit_log(core, world):
         with pytest.raises(AuthenticationFailed):
             core.auth.login("inst_none", "bad-password")
     assert AuditLog.select().where((AuditLog.action == "account.locked") & (AuditLog.target == "inst_none")).exists()
+
+
+# -- the injected hasher: no environment switch, never a weaker hash -------------------------------
+STRONGER = Passwords(PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1))
+
+
+def test_a_strong_stored_hash_stays_after_a_login_through_a_cheap_hasher(core, world):
+    strong = STRONGER.hash(PASSWORD)
+    Account.update(password_hash=strong).where(Account.login == "aktest").execute()
+    assert core.passwords.hasher.memory_cost < 1024  # the suite's core hashes cheaply
+    core.auth.login("aktest", PASSWORD)
+    assert Account.get(Account.login == "aktest").password_hash == strong
+
+
+def test_a_weaker_stored_hash_is_upgraded_by_a_stronger_hasher(core, world):
+    weak = core.passwords.hash(PASSWORD)
+    Account.update(password_hash=weak).where(Account.login == "aktest").execute()
+    auth = core.auth.replacing(passwords=STRONGER)  # the same desk, built with a stronger hasher
+    auth.login("aktest", PASSWORD)
+    stored = Account.get(Account.login == "aktest").password_hash
+    assert stored != weak and extract_parameters(stored).memory_cost == 1024
+    assert auth.login("aktest", PASSWORD).login == "aktest"
+
+
+def test_no_environment_variable_weakens_the_hasher(monkeypatch):
+    monkeypatch.setenv("SMARTPAY_TEST_CHEAP_HASHES", "1")
+    default = Passwords().hasher
+    assert (default.memory_cost, default.time_cost) == (PasswordHasher().memory_cost, PasswordHasher().time_cost)
+    for path in (Path(smartpay.core.__file__).parent, Path(smartpay.app.__file__).parent):
+        for source in path.rglob("*.py"):
+            assert "CHEAP_HASHES" not in source.read_text(), source

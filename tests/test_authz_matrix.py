@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from support import NOW, billing, build_world, fresh_db_url
+from support import CHEAP_PASSWORDS, NOW, billing, build_world, fresh_db_url
 
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
@@ -118,7 +118,7 @@ def mx(tmp_path_factory):
 
 
 def _matrix(url: str):
-    core = Smartpay.open(Settings(db_url=url), FixedClock(NOW), upgrade=True)
+    core = Smartpay.open(Settings(db_url=url), FixedClock(NOW), upgrade=True, passwords=CHEAP_PASSWORDS)
     w = build_world(core)
     a = core.accounts
     a.create_account("platform", "operator", "Operator", "platform-pass-1")

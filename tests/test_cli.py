@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from support import NOW, PASSWORD
+from support import CHEAP_PASSWORDS, NOW, PASSWORD
 
 from smartpay.app.cli.main import cli
+from smartpay.app.cli.runtime import Runtime
 from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
@@ -35,7 +36,8 @@ def run(db_url):
         env = {"SMARTPAY_FAKE_NOW": NOW.isoformat(), "SMARTPAY_PASSWORD": password,
                "SMARTPAY_DB": None, "SMARTPAY_CONFIG": None}
         argv = (["--db", db_url] if db else []) + [str(a) for a in args]
-        return CliRunner().invoke(cli, argv, input=input, env=env, catch_exceptions=False)
+        return CliRunner().invoke(cli, argv, input=input, env=env, catch_exceptions=False,
+                                  obj=Runtime(passwords=CHEAP_PASSWORDS))
 
     return invoke
 
@@ -44,7 +46,7 @@ def run(db_url):
 def fresh_core(db_url):
     """A core of the test's own, opened after the CLI ran (models follow the newest database
     handle, so the fixture's core is not reused once the CLI has opened its own)."""
-    core = Smartpay.open(Settings(db_url=db_url), FixedClock(NOW))
+    core = Smartpay.open(Settings(db_url=db_url), FixedClock(NOW), passwords=CHEAP_PASSWORDS)
     try:
         yield core
     finally:
@@ -182,11 +184,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, world, db_url):
 
 def test_permission_and_not_found_are_exit_2(run, world):
     refused(run("users", "--as", "inst_regular"), "only Distributor, Sub Distributor")
-    refused(run("items", "--as", "aktest", "--project", world.other_community.id), "not a project you can see")
+    refused(run("items", "--as", "aktest", "--project", world.other_community.id),
+            f"no project {world.other_community.id} that you can see")
     refused(run("order", "show", "--as", "aktest", "12345678901234567"), "no order 12345678901234567")
     refused(run("items", "--as", "aktest", "--project", "No Such Site"), "no site named 'No Such Site'")
     refused(run("grant", "installer", "--as", "aktest", "--installer", "other_inst", "--grant", "credit"),
-            "not in your downline")
+            "no account 'other_inst' in your downline")
 
 
 def test_wrong_password(run, world):

@@ -23,7 +23,7 @@ from smartpay.core.domain import LedgerKind
 from smartpay.core.errors import InsufficientCredit, OrderStateError, PaymentInProgress
 from smartpay.core.services.quotes import Selection
 
-from support import NOW, billing
+from support import CHEAP_PASSWORDS, NOW, billing
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ DOWNLINE_CONSUMERS = ("subdist", "inst_credit", "inst_sub")
 
 # -- workers (module level: 'spawn' pickles them by name) -------------------------------------------
 def _open(db_url: str) -> Smartpay:
-    core = Smartpay.open(Settings(db_url=db_url), FixedClock(NOW))
+    core = Smartpay.open(Settings(db_url=db_url), FixedClock(NOW), passwords=CHEAP_PASSWORDS)
     core.plugins.methods()  # load plugins before the start signal, so the race is on the database
     return core
 

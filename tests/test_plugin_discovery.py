@@ -23,7 +23,7 @@ from smartpay.core.errors import NotEligible, OrderStateError
 from smartpay.core.plugin_host import ChargeResult, ChargeStatus, PaymentMethod, PluginHost
 from smartpay.core.services.quotes import Selection
 
-from support import billing, build_world
+from support import CHEAP_PASSWORDS, billing, build_world
 from test_plugin_conformance import load_example
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -298,7 +298,7 @@ def open_core(db_url, clock):
         settings = Settings(db_url=db_url, plugins=config or {})
         host = PluginHost(config=settings.plugin_config, disabled=(),
                           extra_plugins=[(f"test_plugin_{i}", p) for i, p in enumerate(plugins)])
-        core = Smartpay.open(settings, clock, upgrade=True, plugins=host)
+        core = Smartpay.open(settings, clock, upgrade=True, plugins=host, passwords=CHEAP_PASSWORDS)
         opened.append(core)
         return core
 

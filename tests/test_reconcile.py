@@ -11,7 +11,7 @@ from smartpay.core.db.models import Item, Order, PaymentAttempt, Refund
 from smartpay.core.errors import PaymentInProgress
 from smartpay.core.plugin_host import ChargeResult, ChargeStatus
 
-from support import FakeCard, FakeCardPlugin, build_world, billing, card_desk, community_order, eod, open_core
+from support import CHEAP_PASSWORDS, FakeCard, FakeCardPlugin, build_world, billing, card_desk, community_order, eod, open_core
 
 P = ChargeStatus
 
@@ -266,7 +266,7 @@ def test_a_version_1_database_upgrades_to_version_2(db_url, clock):
     from smartpay.core.context import Smartpay
     from smartpay.core.errors import ConfigError
 
-    core = Smartpay(Settings(db_url=db_url), clock)
+    core = Smartpay(Settings(db_url=db_url), clock, passwords=CHEAP_PASSWORDS)
     try:
         assert migrations.upgrade(core.db, clock.now(), target=1) == [1]
         assert not core.db.table_exists("renewal_plan")

@@ -18,7 +18,7 @@ from smartpay.core.db.models import (AuditLog, Item, Notification, Order, Paymen
 from smartpay.core.plugin_host import ChargeStatus, PluginHost
 from smartpay.core.services.quotes import Selection
 
-from support import BACKEND, GMT8, FakeCardPlugin, card_desk, eod
+from support import BACKEND, CHEAP_PASSWORDS, GMT8, FakeCardPlugin, card_desk, eod
 
 P = ChargeStatus
 SET_UP_AT = dt.datetime(2025, 8, 31, 10, 0, tzinfo=GMT8)    # the payer sets auto-renew up
@@ -226,7 +226,7 @@ def test_r7_uninstalled_method_stops_the_plan_with_the_reason(desk, clock):
 def _second_core(db_url, clock):
     plugin = FakeCardPlugin()
     settings = Settings(db_url=db_url)
-    core = Smartpay.open(settings, clock, plugins=PluginHost(config=settings.plugin_config,
+    core = Smartpay.open(settings, clock, passwords=CHEAP_PASSWORDS, plugins=PluginHost(config=settings.plugin_config,
                                                              extra_plugins=[("fakecard", plugin)]))
     core.fake = plugin.method
     return core
@@ -519,3 +519,20 @@ def test_r7_an_interrupted_run_records_every_charge_it_made_and_does_not_hang(de
                       .join(RenewalCycle, on=(RenewalCycle.order == Order.id)))
     states = {a.order.txn: a.state for a in cycle_attempts}
     assert {states[txn] for txn in charged} == {"succeeded"}   # every charge made was recorded
+
+
+def test_r7_a_lost_charge_declined_on_replay_after_the_window_keeps_the_decline_reason(desk, clock):
+    set_up_plans(desk, clock)
+    clock.set(RENEW_AT)
+    desk.fake.raises = {"charge_saved"}  # the off-session charge's answer is lost: unknown
+    assert desk.renew_runner.run().unknown == 1
+    desk.fake.raises = set()
+    desk.fake.status_answer = desk.fake.expire_answer = ChargeStatus.ERROR  # the replay is declined
+    desk.fake.message = "insufficient funds"
+    clock.advance(minutes=desk.settings.order_window_minutes + 5)  # reconcile asks after the window
+    desk.reconciler.run()
+    cycle_order = Order.select().order_by(Order.id.desc()).get()
+    assert (cycle_order.state, cycle_order.failure_reason) == ("failed", "insufficient funds")
+    assert plan().failures == 1
+    [notice] = [n for n in Notification.select() if n.kind == "renewal_declined"]
+    assert "insufficient funds" in notice.message and "window" not in notice.message

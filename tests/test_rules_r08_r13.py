@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from support import GMT8, billing, build_world, eod, open_card_core, open_core
+from support import CHEAP_PASSWORDS, GMT8, billing, build_world, eod, open_card_core, open_core
 
 from smartpay.core.config import DEFAULT_PAYEE_NOTICE, Settings, load_settings
 from smartpay.core.context import Smartpay
@@ -472,7 +472,7 @@ def test_r13_payee_notice_is_configurable(tmp_path, db_url, clock):
     cfg.write_text('payee_notice = "Payment recipient: ACME Billing Ltd, Mars"\n', encoding="utf-8")
     settings = load_settings(cfg, env={}, db_url=db_url)
     assert settings.payee_notice == "Payment recipient: ACME Billing Ltd, Mars"
-    core = Smartpay.open(settings, clock, upgrade=True)
+    core = Smartpay.open(settings, clock, upgrade=True, passwords=CHEAP_PASSWORDS)
     try:
         assert core.settings.payee_notice == "Payment recipient: ACME Billing Ltd, Mars"
     finally:

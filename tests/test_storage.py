@@ -13,7 +13,7 @@ from smartpay.core.db.fields import UtcDateTimeField
 from smartpay.core.db.models import Account, SchemaVersion
 from smartpay.core.errors import ConfigError
 
-from support import BACKEND, NOW
+from support import BACKEND, CHEAP_PASSWORDS, NOW
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas; the PostgreSQL run covers the other backend")
@@ -36,7 +36,7 @@ def test_foreign_keys_are_enforced(core):
 
 
 def test_upgrade_is_versioned_and_idempotent(settings):
-    first = Smartpay.open(settings, FixedClock(NOW), upgrade=True)
+    first = Smartpay.open(settings, FixedClock(NOW), upgrade=True, passwords=CHEAP_PASSWORDS)
     assert migrations.current_version(first.db) == migrations.LATEST
     assert first.upgrade() == []  # nothing left to apply
     assert SchemaVersion.select().count() == len(migrations.MIGRATIONS)

@@ -13,6 +13,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
+from .terminal_safe import TerminalSafe
 from .widgets.feedback import CoreFailed, error_title
 
 if TYPE_CHECKING:  # the core's modules load after the login screen shows (start-up speed)
@@ -27,6 +28,9 @@ EXIT_WHEN_READY_ENV = "SMARTPAY_TUI_EXIT_WHEN_READY"
 def _commands_provider():
     from .commands import SmartpayCommands
     return SmartpayCommands
+
+
+_TERMINAL_SAFE = TerminalSafe()
 
 
 class SmartpayApp(App):
@@ -64,6 +68,10 @@ class SmartpayApp(App):
         self._core_lock = threading.Lock()
         self.session: Session | None = session
         self._prefill = login
+
+    def get_line_filters(self):
+        """Textual's filters (colour modes) and, always, R14's: every drawn line is terminal-safe."""
+        return [*super().get_line_filters(), _TERMINAL_SAFE]
 
     @property
     def core(self) -> "Smartpay":

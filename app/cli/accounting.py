@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .output import emit_json, table
+from .output import emit_json, say, table
 from .runtime import as_option, json_option, session
 
 
@@ -22,7 +22,7 @@ def credits_balance(as_login, as_json):
     if as_json:
         emit_json({"login": actor.login, "credits": balance})
     else:
-        click.echo(f"Available Credit: {balance}")
+        say(f"Available Credit: {balance}")
 
 
 @credits_group.command("log")
@@ -50,7 +50,7 @@ def credits_assign(as_login, to, amount):
     """Assign credits to a user in your downline."""
     core, actor = session(as_login)
     after = core.credits.assign(actor, to, amount)
-    click.echo(f"assigned {amount} credits to {to}; your balance: {after}")
+    say(f"assigned {amount} credits to {to}; your balance: {after}")
 
 
 @click.command("coupons")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .output import emit_json, fields
+from .output import emit_json, fields, say
 from .runtime import json_option, open_core, read_secret_line
 
 
@@ -20,9 +20,9 @@ def db_upgrade():
     core = open_core(schema="none")
     applied = core.upgrade()
     if applied:
-        click.echo("applied migration(s): " + ", ".join(str(v) for v in applied))
+        say("applied migration(s): " + ", ".join(str(v) for v in applied))
     else:
-        click.echo("database schema is up to date")
+        say("database schema is up to date")
 
 
 @click.group("admin")
@@ -45,7 +45,7 @@ def create_account(role, login_, name, parent, email, as_json):
     if as_json:
         emit_json(view)
     else:
-        click.echo(f"created {view.role.label} {view.login} (id {view.id})"
+        say(f"created {view.role.label} {view.login} (id {view.id})"
                    + (f" below {view.parent_login}" if view.parent_login else ""))
 
 
@@ -62,7 +62,7 @@ def create_project(installer, type_, name, created_at, as_json):
     if as_json:
         emit_json(view)
     else:
-        click.echo(f"created {view.type.label} project {view.id} '{view.name}' for {view.installer_login}, "
+        say(f"created {view.type.label} project {view.id} '{view.name}' for {view.installer_login}, "
                    f"created {core.ptime.format(view.created_at)}")
 
 
@@ -82,7 +82,7 @@ def add_item(project, service, subject, email, company, expires, as_json):
     if as_json:
         emit_json(view)
     else:
-        click.echo(f"added item {view.id}: {view.service_label} '{view.subject_name}' to '{view.site}' "
+        say(f"added item {view.id}: {view.service_label} '{view.subject_name}' to '{view.site}' "
                    f"({view.status.value}, expires {core.ptime.format(view.expires_at)})")
 
 
@@ -93,7 +93,7 @@ def assign_manager(project, manager):
     """Make a property manager manage a project."""
     core = open_core()
     core.accounts.assign_manager(project, manager)
-    click.echo(f"{manager} now manages project {project}")
+    say(f"{manager} now manages project {project}")
 
 
 @admin_group.command("issue-coupon")
@@ -121,4 +121,4 @@ def add_credits(to, amount, reference):
     """Record credits sold outside smartpay (a ledger `purchase` entry)."""
     core = open_core()
     after = core.credits.add_offline(to, amount, reference)
-    click.echo(f"added {amount} credits to {to}; balance {after}")
+    say(f"added {amount} credits to {to}; balance {after}")

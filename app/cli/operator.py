@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .output import emit_json, fields, grant_label, table
+from .output import emit_json, fields, grant_label, say, table
 from .runtime import as_option, json_option, session
 from .selection import resolve_project
 
@@ -26,7 +26,7 @@ def grant_installer(as_login, installer, grant, as_json):
     if as_json:
         emit_json(view)
     else:
-        click.echo(f"Pay by Installer for {view.login}: {view.pay_by_installer.label}")
+        say(f"Pay by Installer for {view.login}: {view.pay_by_installer.label}")
 
 
 @grant_group.command("pm")
@@ -41,7 +41,7 @@ def grant_pm(as_login, project, grant, as_json):
     if as_json:
         emit_json(view)
     else:
-        click.echo(f"Pay By PM for '{view.name}' ({view.id}): {grant_label(view.pay_by_pm)}")
+        say(f"Pay By PM for '{view.name}' ({view.id}): {grant_label(view.pay_by_pm)}")
 
 
 @click.group("billing")
@@ -59,7 +59,7 @@ def billing_show(as_login, as_json):
     if as_json:
         emit_json(info)
     elif info is None:
-        click.echo("no billing information yet; set it with `smartpay billing set`")
+        say("no billing information yet; set it with `smartpay billing set`")
     else:
         print_billing(info)
 

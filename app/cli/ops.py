@@ -16,7 +16,7 @@ import threading
 
 import click
 
-from .output import emit_json, table
+from .output import emit_json, say, table
 from .runtime import json_option, open_core
 
 
@@ -29,9 +29,9 @@ def reconcile(as_json):
     if as_json:
         emit_json(summary)
     else:
-        click.echo(summary.line())
+        say(summary.line())
         for message in summary.error_messages:
-            click.echo(f"  provider error: {message}", err=True)
+            say(f"  provider error: {message}", err=True)
 
 
 @click.group("renew")
@@ -59,9 +59,9 @@ def renew_run(dry_run, as_json):
               [(d.plan_id, d.payer_login, d.method, d.cycle, d.retry, d.items, core.ptime.format(d.upcoming_expiry),
                 d.amount.format() if d.amount else None, d.reason) for d in summary.would_charge],
               empty="(nothing is due)")
-    click.echo(summary.line())
+    say(summary.line())
     for message in summary.error_messages:
-        click.echo(f"  error: {message}", err=True)
+        say(f"  error: {message}", err=True)
 
 
 @renew_group.command("plans")
@@ -89,7 +89,7 @@ def renew_stop(plan_id, reason):
     """Turn an auto-renew plan off (the payer gets a notification)."""
     core = open_core()
     plan = core.renewals.stop(plan_id, reason)
-    click.echo(f"plan {plan.id}: {plan.state} ({plan.stopped_reason})")
+    say(f"plan {plan.id}: {plan.state} ({plan.stopped_reason})")
 
 
 @click.command("notifications")
@@ -124,7 +124,7 @@ def webhooks_serve(port, host):
     from smartpay.app.webhook_server import make_app
     core = open_core()
     server = make_server(host, port, make_app(core))
-    click.echo(f"Serving webhooks on http://{host}:{server.server_port}/webhooks/<method key> "
+    say(f"Serving webhooks on http://{host}:{server.server_port}/webhooks/<method key> "
                f"(development server; use gunicorn or waitress in production). Ctrl+C stops.")
     # Ctrl+C (or SIGTERM) stops the loop after the request in hand: wsgiref's handler swallows a
     # KeyboardInterrupt raised while it answers, which would leave the server running.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .output import emit_json, fields, heading, table
+from .output import emit_json, fields, heading, say, table
 from .runtime import as_option, json_option, session
 from .selection import build_selection, renew_args, renew_options, selection_options
 
@@ -34,7 +34,7 @@ def _term_lines(core, renew_mode, renew_to, cycles, until) -> list[tuple[str, ob
 
 def print_quote(core, quote, pay_in: str) -> None:
     credit = pay_in == "credit"
-    click.echo(f"{len(quote.lines)} Item(s)")
+    say(f"{len(quote.lines)} Item(s)")
     table(["Site", "Company", "Service Type", "Name", "Email", "Credit" if credit else "Price",
            "Expiration Time", "Next Expiration Time"],
           [(line.site, line.company, line.service_label, line.subject_name, line.subject_email,
@@ -46,7 +46,7 @@ def print_quote(core, quote, pay_in: str) -> None:
         table(["Site", "Service Type", "Name", "Expiration Time", "Reason"],
               [(line.site, line.service_label, line.subject_name, core.ptime.format(line.expires_at),
                 line.excluded_reason) for line in quote.excluded])
-    click.echo("")
+    say("")
     total = ("Total Credit", quote.total_credits) if credit else ("Total Price", quote.total.format())
     fields(_term_lines(core, quote.renew_mode, quote.renew_to, quote.auto_cycles, quote.auto_until)
            + _counts_lines(core, quote.purpose, quote.project_type, quote.counts) + [total], align=False)
@@ -84,7 +84,7 @@ def print_order(core, order) -> None:
         counts: dict[str, int] = {}
         for line in order.lines:
             counts[line.service_type] = counts.get(line.service_type, 0) + 1
-        click.echo("")
+        say("")
         fields(_term_lines(core, order.renew_mode, order.renew_to, order.auto_cycles, order.auto_until)
                + _counts_lines(core, order.purpose, order.project_type, counts), align=False)
     if order.attempts:
@@ -161,10 +161,10 @@ def _created(core, order, as_json, quiet=False) -> None:
     if as_json:
         emit_json(order)
         return
-    click.echo("Pending Order")
+    say("Pending Order")
     print_order(core, order)
     print_payee(core)
-    click.echo(f"\nPay it with: smartpay order pay {order.txn} --method KEY  (see: smartpay methods --order {order.txn})")
+    say(f"\nPay it with: smartpay order pay {order.txn} --method KEY  (see: smartpay methods --order {order.txn})")
 
 
 @create_group.command("activate")
@@ -244,9 +244,9 @@ def order_pay(as_login, txn, method, coupons, as_json):
         emit_json(outcome)
         return
     order = outcome.order
-    click.echo(f"order {order.txn}: {order.state.label}" + (f" — {outcome.message}" if outcome.message else ""))
+    say(f"order {order.txn}: {order.state.label}" + (f" — {outcome.message}" if outcome.message else ""))
     if outcome.redirect_url:
-        click.echo(f"complete the payment at: {outcome.redirect_url}")
+        say(f"complete the payment at: {outcome.redirect_url}")
 
 
 @order_group.command("cancel")
@@ -256,7 +256,7 @@ def order_cancel(as_login, txn):
     """Cancel an unpaid order (coupons it had taken are given back)."""
     core, actor = session(as_login)
     order = core.orders.cancel(actor, txn)
-    click.echo(f"order {order.txn}: {order.state.label}")
+    say(f"order {order.txn}: {order.state.label}")
 
 
 @click.command("orders")
@@ -290,5 +290,5 @@ def methods(as_login, txn, as_json):
           [(o.key, o.label, o.plugin, o.eligible, o.reason) for o in options])
     order = core.orders.get(actor, txn)
     if order.total.is_credit:
-        click.echo(f"\nAvailable Credit: {core.credits.my_balance(actor)}")
+        say(f"\nAvailable Credit: {core.credits.my_balance(actor)}")
     print_payee(core)

@@ -6,10 +6,21 @@ from typing import Iterable, Sequence
 
 import click
 
+from smartpay.core.terminal_text import visible
+
+
+def say(text: object = "", err: bool = False) -> None:
+    """Every line the CLI prints goes through here (R14): whatever part of it came from the
+    database, control characters and direction overrides show as visible escapes (`\\x1b`),
+    so a stored name can neither retitle nor clear the operator's terminal."""
+    click.echo(visible(str(text), keep_newlines=True), err=err)
+
 
 def emit_json(value) -> None:
     from smartpay.core.views import to_jsonable
-    click.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False, default=str))
+    # json.dumps escapes C0 itself; C1 and direction overrides would pass raw with ensure_ascii=False.
+    click.echo(visible(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False, default=str),
+                       keep_newlines=True, json=True))  # indent newlines are outside strings
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence], empty: str = "(none)") -> None:
@@ -17,17 +28,17 @@ def table(headers: Sequence[str], rows: Iterable[Sequence], empty: str = "(none)
     lines carry no trailing blanks."""
     cells = [[_cell(v) for v in row] for row in rows]
     if not cells:
-        click.echo(empty)
+        say(empty)
         return
     widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
 
     def line(values) -> str:
         return "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
 
-    click.echo(line(headers))
-    click.echo(line(["-" * w for w in widths]))
+    say(line(headers))
+    say(line(["-" * w for w in widths]))
     for row in cells:
-        click.echo(line(row))
+        say(line(row))
 
 
 def fields(pairs: Iterable[tuple[str, object]], align: bool = True) -> None:
@@ -36,12 +47,12 @@ def fields(pairs: Iterable[tuple[str, object]], align: bool = True) -> None:
     pairs = [(k, _cell(v)) for k, v in pairs]
     width = max((len(k) for k, _ in pairs), default=0) if align else 0
     for key, value in pairs:
-        click.echo(f"{(key + ':').ljust(width + 1)} {value}".rstrip())
+        say(f"{(key + ':').ljust(width + 1)} {value}".rstrip())
 
 
 def heading(text: str) -> None:
-    click.echo("")
-    click.echo(text)
+    say("")
+    say(text)
 
 
 def _cell(value) -> str:
@@ -49,7 +60,7 @@ def _cell(value) -> str:
         return "--"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return visible(str(value))
 
 
 def grant_label(value, short: bool = True) -> str:

@@ -27,7 +27,8 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        from .output import say  # messages quote stored names: escaped like all output (R14)
+        say(f"error: {self.format_message()}", err=True)
 
 
 def translate(exc: BaseException) -> Failure | None:
@@ -183,6 +184,9 @@ class Runtime:
     db_url: str | None = None
     config: str | None = None
     as_login: str | None = None
+    # The password hasher the core is built with (None: argon2's recommended parameters). Code
+    # that embeds the CLI — the test suite — hands in its own; no environment variable can.
+    passwords: Any = None
     _settings: Any = None
     _core: Any = field(default=None, repr=False)
 
@@ -229,7 +233,7 @@ def open_core(schema: str = "check", db_url: str | None = None):
     from smartpay.core.context import Smartpay
     from smartpay.core.db import migrations
     settings = rt.settings(db_url)
-    core = Smartpay(settings, make_clock(settings))
+    core = Smartpay(settings, make_clock(settings), passwords=rt.passwords)
     click.get_current_context().find_root().call_on_close(core.close)
     if schema == "upgrade":
         core.upgrade()

@@ -5,7 +5,7 @@ import shlex
 
 import click
 
-from .output import emit_json, fields, grant_label, heading, table
+from .output import emit_json, fields, grant_label, heading, say, table
 from .runtime import global_option, json_option, open_core, runtime
 
 
@@ -61,8 +61,8 @@ def demo(reset, open_app, as_json):
     if as_json:
         emit_json({"db": _safe_url(url), "seeded": seeded, "password": demo_world.DEMO_PASSWORD, **_asdict(info)})
         return
-    click.echo(f"Demo database: {_safe_url(url)}")
-    click.echo("Seeded the seed guide's world." if seeded else "Already seeded; nothing changed.")
+    say(f"Demo database: {_safe_url(url)}")
+    say("Seeded the seed guide's world." if seeded else "Already seeded; nothing changed.")
     heading(f"Demo logins (demo accounts only) — every password is: {demo_world.DEMO_PASSWORD}")
     table(["Login", "Name", "Role", "Parent", "Pay by Installer", "Credits"],
           [(a.login, a.name, a.role, a.parent_login, a.pay_by_installer and grant_label(a.pay_by_installer), a.credits) for a in info.accounts])

@@ -101,9 +101,9 @@ class RefundService(Service):
             order = Order.get_by_id(attempt.order_id)
             if result.status == ChargeStatus.PROCESSED:
                 state = RefundState.SUCCEEDED
-                attempt.state = AttemptState.REFUNDED.value
-                attempt.updated_at = self.now()
-                attempt.save()
+                # M7: the attempt's state only (recording may be writing its other columns).
+                PaymentAttempt.update(state=AttemptState.REFUNDED.value, updated_at=self.now()).where(
+                    PaymentAttempt.id == attempt.id).execute()
                 self.audit.record(None, "payment.refunded", order.txn, amount=refund.amount, unit=refund.unit)
             elif result.status in (ChargeStatus.ERROR, ChargeStatus.CANCELED):
                 state = RefundState.FAILED
@@ -118,7 +118,7 @@ class RefundService(Service):
             refund.provider_ref = result.provider_ref or refund.provider_ref
             refund.detail = json.dumps({"message": result.message, **result.detail}, default=str)
             refund.updated_at = self.now()
-            refund.save()
+            refund.save(only=[Refund.state, Refund.provider_ref, Refund.detail, Refund.updated_at])
             return state
 
     def open_ids(self) -> list[int]:

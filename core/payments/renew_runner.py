@@ -50,7 +50,7 @@ from ..plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentMeth
 from ..services.base import Service
 from ..services.convert import actor_of
 from ..services.quotes import Selection
-from ..services.renewals import OPEN_ORDER_STATES, PlanState, RenewalRunSummary, is_due
+from ..services.renewals import OPEN_ORDER_STATES, PLAN_PROGRESS, PlanState, RenewalRunSummary, is_due
 from . import tenders
 from .completion import OrderCompletion
 from .contexts import PaymentContexts
@@ -209,7 +209,7 @@ class RenewalRunner:
                                                                                horizon):
                 outcomes["skipped"] += 1
             elif self.service.end_if_done(plan, upcoming):
-                plan.save()
+                plan.save(only=PLAN_PROGRESS)
                 outcomes["ended"] += 1
             else:
                 groups[(plan.payer_id, plan.project_type, plan.method)].append(plan)
@@ -277,7 +277,7 @@ class RenewalRunner:
         for plan in plans:
             self.service.stop_locked(plan, reason)
             plan.updated_at = self.runner.now()
-            plan.save()
+            plan.save(only=PLAN_PROGRESS)
         return len(plans)
 
     def _open_cycles(self, ready: list[tuple]) -> list[_Claim]:

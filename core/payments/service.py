@@ -187,7 +187,8 @@ class PaymentService(Service):
         had ended), no expiry moves: the attempt is settled as paid, the order ends `failed`
         with the reason, and the money is refunded outside the transaction (retried by
         reconcile while the refund's answer is unknown). `window_closed`: the answer comes from
-        `expire()`, so a CANCELED/ERROR ends the order `timed_out` rather than `failed`."""
+        `expire()`, so a CANCELED ends the order `timed_out` rather than `failed`; an ERROR (a
+        decline, e.g. of a lost charge replayed then) ends it `failed` with the decline's reason."""
         return self.settlement.record([(txn, attempt_id, result)], window_closed=window_closed)[0]
 
     def record_results(self, answers: Sequence[tuple[str, int, ChargeResult]],

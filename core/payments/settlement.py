@@ -205,8 +205,10 @@ class Settlement(Service):
                 not_sent = bool(result.detail.get("not_sent"))
                 if not_sent:  # the runner never sent this cycle's charge: its window passed in the queue
                     self.orders.finish(order, OrderState.TIMED_OUT, "payment window passed before the charge was sent")
-                elif window_closed or _expired_at_provider(result):
+                elif _expired_at_provider(result) or (window_closed and status == ChargeStatus.CANCELED):
                     self.orders.finish(order, OrderState.TIMED_OUT, "payment window passed")
+                # A decline stays a decline with its reason even when its answer came after the window
+                # (a lost off-session charge replayed by reconcile): the payer is told why, not "timed out".
                 else:
                     self.orders.finish(order, OrderState.FAILED, result.message or "payment failed")
                 # A decline counts towards the plan's retries; a window that closed with nothing

@@ -8,15 +8,16 @@ import peewee as pw
 
 from .. import validate
 from ..clock import Clock
+from ..db.database import locked
 from ..db.models import Account, Item, Project, ProjectManager
 from ..domain import ALLOWED_PARENTS, SERVICE_TYPES, Grant, ProjectType, Role
 from ..errors import InvalidInput, PermissionDenied
 from ..views import AccountView, Actor, ItemView, ProjectView
-from .auth import hash_password
 from .base import Service
 from .convert import account_view, item_view
 
 if TYPE_CHECKING:
+    from ..passwords import Passwords
     from ..platform_time import PlatformTime
     from .audit import AuditService
     from .authz import Authorizer
@@ -24,8 +25,9 @@ if TYPE_CHECKING:
 
 class AccountService(Service):
     def __init__(self, db: pw.Database, clock: Clock, *,
-                 audit: "AuditService", authz: "Authorizer", ptime: "PlatformTime"):
+                 audit: "AuditService", authz: "Authorizer", ptime: "PlatformTime", passwords: "Passwords"):
         super().__init__(db, clock)
+        self.passwords = passwords
         self.audit = audit
         self.authz = authz
         self.ptime = ptime
@@ -37,7 +39,7 @@ class AccountService(Service):
         login_ = validate.login(login)
         name_ = validate.text("name", name)
         email_ = validate.email(email)
-        password_hash = hash_password(password)
+        password_hash = self.passwords.hash(password)
         with self.write():
             parent_row = self.authz.account_row(parent, "parent") if parent else None
             parent_role = Role(parent_row.role) if parent_row else None
@@ -114,12 +116,11 @@ class AccountService(Service):
         grant_ = validate.choice("pay-by-installer", pay_by_installer or "none", Grant)
         if role_ != Role.INSTALLER and grant_ != Grant.NONE:
             raise InvalidInput("pay-by-installer", "only installers have a Pay by Installer grant")
-        password_hash = hash_password(password)
+        password_hash = self.passwords.hash(password)
         with self.write():
             parent_row = Account.get_by_id(actor.id)
             if parent and parent.strip() != actor.login:
-                parent_row = self.authz.account_row(parent.strip(), "parent")
-                self.authz.require_downline(actor, parent_row, "parent")
+                parent_row = self.authz.downline_account(actor, parent.strip(), "parent")
                 if not Role(parent_row.role).is_distributor:
                     raise InvalidInput("parent", f"'{parent_row.login}' is a {Role(parent_row.role).label}; "
                                                  "users sit below a distributor or sub-distributor")
@@ -141,20 +142,24 @@ class AccountService(Service):
         email_ = validate.email(email)
         grant_ = validate.choice("pay-by-installer", pay_by_installer, Grant) if pay_by_installer else None
         with self.write():
-            row = self.authz.account_row(login, "user")
-            self.authz.require_downline(actor, row, "user")
+            found = self.authz.downline_account(actor, login, "user")
+            row = locked(Account.select().where(Account.id == found.id)).first()
             if grant_ is not None and row.role != Role.INSTALLER and grant_ != Grant.NONE:
                 raise InvalidInput("pay-by-installer", f"'{row.login}' is not an installer")
-            changes = {}
-            if (row.name, row.email) != (name_, email_):
-                changes["fields"] = [f for f, old, new in (("name", row.name, name_), ("email", row.email, email_))
-                                     if old != new]
-                row.name, row.email = name_, email_
+            # M7: only the columns this edit changes are written (a whole-row save would write
+            # back failed_logins/locked_until read before a concurrent login changed them).
+            changes, columns = {}, {}
+            for field_, column, old, new in (("name", Account.name, row.name, name_),
+                                             ("email", Account.email, row.email, email_)):
+                if old != new:
+                    changes.setdefault("fields", []).append(field_)
+                    columns[column] = new
+                    setattr(row, field_, new)
             if grant_ is not None and row.role == Role.INSTALLER and row.pay_by_installer != grant_.value:
                 changes.update(old_grant=row.pay_by_installer, pay_by_installer=grant_.value)
-                row.pay_by_installer = grant_.value
-            if changes:
-                row.save()
+                columns[Account.pay_by_installer] = row.pay_by_installer = grant_.value
+            if columns:
+                Account.update(columns).where(Account.id == row.id).execute()
                 self.audit.record(actor, "account.update", row.login, **changes)
         return account_view(row, row.parent.login if row.parent_id else None)
 
@@ -233,7 +238,6 @@ class AccountService(Service):
         return [item_view(i, i.project, now) for i in query]
 
     def items(self, actor: Actor, project: int | str) -> list[ItemView]:
-        proj = self.authz.project_row(project)
-        self.authz.require_view_project(actor, proj)
+        proj = self.authz.visible_project(actor, project)
         now = self.now()
         return [item_view(i, proj, now) for i in Item.select().where(Item.project == proj.id).order_by(Item.id)]

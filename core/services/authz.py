@@ -9,7 +9,7 @@ from typing import Callable
 
 from ..db.models import Account, Project, ProjectManager
 from ..domain import Grant, Role
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound, NotVisible, PermissionDenied
 from ..views import Actor
 from .base import Service
 
@@ -82,7 +82,17 @@ class Authorizer(Service):
 
     def require_view_project(self, actor: Actor, project: Project) -> None:
         if not self.can_view_project(actor, project):
-            raise PermissionDenied(f"project {project.id}: not a project you can see")
+            raise NotVisible(hidden_project(project.id))
+
+    def visible_project(self, actor: Actor, project_id: int | str) -> Project:
+        """The project, if the actor may see it. A missing project and another party's get the
+        same answer: an operator learns nothing about what others have."""
+        try:
+            row = self.project_row(project_id)
+        except NotFound:
+            raise NotVisible(hidden_project(project_id)) from None
+        self.require_view_project(actor, row)
+        return row
 
     def require_may_pay(self, actor: Actor) -> None:
         """R1 about the payer alone, asked before anything about the selection: an installer
@@ -143,4 +153,20 @@ class Authorizer(Service):
     # -- accounts -------------------------------------------------------------------------
     def require_downline(self, actor: Actor, target: Account, field: str = "user") -> None:
         if not actor.role.is_distributor or not self.in_downline(actor.id, target.id):
-            raise PermissionDenied(f"{field}: '{target.login}' is not in your downline")
+            raise NotVisible(hidden_account(field, target.login))
+
+    def downline_account(self, actor: Actor, login: str, field: str = "user") -> Account:
+        """An account of the actor's downline; a missing login and someone else's get the same answer."""
+        row = Account.get_or_none(Account.login == (login or "").strip())
+        if row is None:
+            raise NotVisible(hidden_account(field, login))
+        self.require_downline(actor, row, field)
+        return row
+
+
+def hidden_project(project_id) -> str:
+    return f"project: no project {project_id} that you can see"
+
+
+def hidden_account(field: str, login) -> str:
+    return f"{field}: no account '{login}' in your downline"

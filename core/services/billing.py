@@ -76,9 +76,9 @@ class BillingService(Service):
         with self.write():
             fields = dict(company=info.company, attn=info.attn, address=info.address, tel=info.tel,
                           fax=info.fax, updated_at=self.now())
-            updated = BillingInfo.update(**fields).where(BillingInfo.account == actor.id).execute()
-            if not updated:
-                BillingInfo.create(account=actor.id, **fields)
+            # One upsert: two first saves at once (two sessions of one account) cannot both insert.
+            BillingInfo.insert(account=actor.id, **fields).on_conflict(
+                conflict_target=[BillingInfo.account], update=fields).execute()
             self.audit.record(actor, "billing.save", actor.login)
         return info
 

@@ -141,8 +141,7 @@ class CreditService(Service):
         login = (to or "").strip()
         if not login:
             raise InvalidInput("user", "choose a user from your downline")
-        target = self.authz.account_row(login, "user")
-        self.authz.require_downline(actor, target, "user")
+        target = self.authz.downline_account(actor, login, "user")
         available = self.balance(actor.id)
         if amount_ > available:
             raise InvalidInput("amount", f"{amount_} is more than your available credit ({available})")
@@ -154,8 +153,7 @@ class CreditService(Service):
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
         amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
         with self.write():
-            target = self.authz.account_row((to or "").strip(), "user")
-            self.authz.require_downline(actor, target, "user")
+            target = self.authz.downline_account(actor, (to or "").strip(), "user")
             # Lock both accounts in id order so two opposite assignments cannot deadlock.
             for account_id in sorted((actor.id, target.id)):
                 locked(Account.select(Account.id).where(Account.id == account_id)).execute()

@@ -8,8 +8,10 @@ import peewee as pw
 
 from .. import validate
 from ..clock import Clock
+from ..db.database import locked
+from ..db.models import Account, Project
 from ..domain import Grant, ProjectType, Role
-from ..errors import InvalidInput, PermissionDenied
+from ..errors import InvalidInput
 from ..views import AccountView, Actor, ProjectView
 from .base import Service
 from .convert import account_view
@@ -29,13 +31,14 @@ class GrantService(Service):
         grant_ = validate.choice("pay-by-installer", grant, Grant)
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Pay by Installer")
         with self.write():
-            row = self.authz.account_row(installer, "installer")
-            self.authz.require_downline(actor, row, "installer")
+            found = self.authz.downline_account(actor, installer, "installer")
+            row = locked(Account.select().where(Account.id == found.id)).first()
             if row.role != Role.INSTALLER:
                 raise InvalidInput("installer", f"'{row.login}' is not an installer")
             old = row.pay_by_installer
             row.pay_by_installer = grant_.value
-            row.save()
+            # M7: this column only, under the row lock (a login writes failed_logins meanwhile).
+            Account.update(pay_by_installer=grant_.value).where(Account.id == row.id).execute()
             self.audit.record(actor, "grant.pay_by_installer", row.login, old=old, new=grant_.value)
         return account_view(row, row.parent.login if row.parent_id else None)
 
@@ -43,20 +46,18 @@ class GrantService(Service):
         grant_ = validate.choice("pay-by-pm", grant, Grant)
         self.authz.require_role(actor, (Role.INSTALLER,), "Pay By PM")
         with self.write():
-            row = self.authz.project_row(project)
-            if row.installer_id != actor.id:
-                raise PermissionDenied(f"project {row.id}: not one of your projects")
+            found = self.authz.visible_project(actor, project)
+            row = locked(Project.select().where(Project.id == found.id)).first()
             if row.type == ProjectType.SINGLE_FAMILY:
                 raise InvalidInput("project", "single-family projects have no property manager")
             old = row.pay_by_pm
             row.pay_by_pm = grant_.value
-            row.save()
+            Project.update(pay_by_pm=grant_.value).where(Project.id == row.id).execute()
             self.audit.record(actor, "grant.pay_by_pm", str(row.id), old=old, new=grant_.value)
         return ProjectView(row.id, row.name, ProjectType(row.type), actor.login, row.created_at, grant_)
 
     def project(self, actor: Actor, project: int | str) -> ProjectView:
-        row = self.authz.project_row(project)
-        self.authz.require_view_project(actor, row)
+        row = self.authz.visible_project(actor, project)
         return ProjectView(row.id, row.name, ProjectType(row.type), row.installer.login, row.created_at,
                            Grant(row.pay_by_pm))
 

@@ -16,7 +16,7 @@ from ..db import bulk
 from ..db.database import locked
 from ..db.models import Account, AuditLog, BillingInfo, Item, Order, OrderItem, PaymentAttempt, Project
 from ..domain import AttemptState, OrderState, Purpose, RenewMode, Role
-from ..errors import InvalidInput, NotEligible, NotFound, OrderStateError, PermissionDenied
+from ..errors import InvalidInput, NotEligible, NotVisible, OrderStateError, PermissionDenied
 from ..money import CREDIT
 from ..views import Actor, BillingInfoView, OrderView, Quote
 from .base import Service
@@ -177,11 +177,10 @@ class OrderService(Service):
     def row(self, actor: Actor, txn: str, for_update: bool = False) -> Order:
         query = Order.select().where(Order.txn == (txn or "").strip())
         order = (locked(query) if for_update else query).first()
-        if order is None:
-            raise NotFound(f"order: no order {txn}")
-        if order.payer_id != actor.id and not (actor.role.is_distributor and
-                                               self.authz.in_downline(actor.id, order.payer_id)):
-            raise PermissionDenied(f"order {txn}: not an order you can see")
+        # A missing order and another party's get the same answer (nothing learned about others).
+        if order is None or (order.payer_id != actor.id and not (
+                actor.role.is_distributor and self.authz.in_downline(actor.id, order.payer_id))):
+            raise NotVisible(f"order: no order {txn} that you can see")
         return order
 
     def get(self, actor: Actor, txn: str) -> OrderView:
@@ -251,7 +250,7 @@ class OrderService(Service):
         order.state = state.value
         order.finished_at = self.now()
         order.failure_reason = reason
-        order.save()
+        order.save(only=[Order.state, Order.finished_at, Order.failure_reason])  # the caller holds the lock
 
     def expire_overdue(self) -> int:
         """Time out processing orders past their window with nothing in flight (R8)."""

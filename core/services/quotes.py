@@ -154,6 +154,8 @@ class QuoteService(Service):
         if missing:
             raise PermissionDenied(f"project {min(missing)}: not a {ptype.label} project you can see")
         if not visible:
+            if sel.item_ids:  # an item of nobody's visible project is refused like any unknown one
+                raise PermissionDenied(f"item {min(sel.item_ids)}: not an item you can pay for here")
             return visible, []
         items = (Item.select(Item.id, Item.project, Item.service_type, Item.subject_name, Item.subject_email,
                              Item.company, Item.expires_at)

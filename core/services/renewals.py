@@ -153,7 +153,7 @@ class RenewalService(Service):
                                   state=PlanState.ACTIVE.value, failures=0, created_at=now, updated_at=now)
         RenewalPlanItem.insert_many([dict(plan=plan.id, item=i) for i in item_ids]).execute()
         if self.end_if_done(plan):
-            plan.save()
+            plan.save(only=PLAN_PROGRESS)
         self.audit.record(None, "renewal.plan_created", order.txn, plan=plan.id, method=attempt.method)
 
     def on_failed(self, order: Order, reason: str, cycle: tuple[RenewalCycle, RenewalPlan] | None) -> None:
@@ -209,7 +209,7 @@ class RenewalService(Service):
             if plan.state == PlanState.ACTIVE:
                 self.stop_locked(plan, reason)
                 plan.updated_at = self.now()
-                plan.save()
+                plan.save(only=PLAN_PROGRESS)
         return self.view(RenewalPlan.get_by_id(plan_id))
 
     # -- the runner -----------------------------------------------------------------------------

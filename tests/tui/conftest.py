@@ -13,7 +13,7 @@ from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
 from smartpay.core.ids import SeededIds
-from support import NOW
+from support import CHEAP_PASSWORDS, NOW
 
 pytestmark = pytest.mark.tui
 
@@ -34,7 +34,7 @@ def _quiet_terminal(monkeypatch):
 def demo_core(tmp_path):
     """The seed guide's world (app/demo.py), seeded at the fixed NOW (2025-09-10 14:00 GMT+8)."""
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'desk.db'}")
-    core = Smartpay.open(settings, FixedClock(NOW), upgrade=True, ids=SeededIds(7))
+    core = Smartpay.open(settings, FixedClock(NOW), upgrade=True, ids=SeededIds(7), passwords=CHEAP_PASSWORDS)
     demo.seed(core)
     yield core
     core.close()

@@ -21,7 +21,7 @@ from smartpay.core.views import OrderView
 from paypal_support import method_config, start_emulator
 from stripe_support import FAULT_HOLD, WEBHOOK_SECRET, stripe_config
 from smartpay.emulators.stripe import StripeEmulator
-from support import NOW
+from support import CHEAP_PASSWORDS, NOW
 
 
 class Emulators:
@@ -46,7 +46,7 @@ def pay_core(tmp_path, emulators):
     """The demo world (app/demo.py) at the fixed NOW, with Stripe and PayPal configured against
     the fixture's emulators; `pay_core.emulators` reaches them."""
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'pay.db'}", plugins=emulators.plugins())
-    core = Smartpay.open(settings, FixedClock(NOW), upgrade=True, ids=SeededIds(7))
+    core = Smartpay.open(settings, FixedClock(NOW), upgrade=True, ids=SeededIds(7), passwords=CHEAP_PASSWORDS)
     demo.seed(core)
     core.emulators = emulators
     yield core

@@ -86,7 +86,7 @@ async def test_saying_no_at_the_confirmation_assigns_nothing(session_for, demo_c
     ("aktest", "0", "inst_credit", "amount", "must be greater than 0"),
     ("aktest", "361", "inst_credit", "amount", "361 is more than your available credit (360)"),
     ("aktest", "5", "nobody_here", "user", "no account 'nobody_here'"),
-    ("aktest", "5", "aktest", "user", "'aktest' is not in your downline"),
+    ("aktest", "5", "aktest", "user", "no account 'aktest' in your downline"),
 ])
 async def test_assign_refusals_name_the_field_and_keep_the_values(session_for, demo_core, login, amount, user,
                                                                    field, message):
@@ -117,5 +117,5 @@ async def test_a_sub_distributor_cannot_assign_outside_its_own_downline(session_
         await _fill(pilot, modal, "5", "inst_credit")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "'inst_credit' is not in your downline" in _error(modal, "user")
+        assert "no account 'inst_credit' in your downline" in _error(modal, "user")
     assert demo_core.credits.balance(demo_core.auth.actor("inst_credit").id) == 100

@@ -47,11 +47,11 @@ class Terminal:
 @pytest.fixture
 def terminal(tmp_path):
     db = f"sqlite:///{tmp_path / 'desk.db'}"
-    env = {**os.environ, "SMARTPAY_FAKE_NOW": FAKE_NOW, "SMARTPAY_TEST_CHEAP_HASHES": "1"}
+    env = {**os.environ, "SMARTPAY_FAKE_NOW": FAKE_NOW}
     seeded = subprocess.run([SMARTPAY, "--db", db, "demo"], env=env, capture_output=True, text=True, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
     name = f"smartpay-e2e-{uuid.uuid4().hex[:8]}"
-    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "SMARTPAY_TEST_CHEAP_HASHES=1", "TERM=xterm-256color",
+    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "TERM=xterm-256color",
                         SMARTPAY, "--db", db, "--as", "aktest"])
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True,
                    env=env, cwd=tmp_path)

@@ -19,7 +19,7 @@ from smartpay.tui.screens.hosted_payment import offline_pay_command
 
 from pane_harness import settle
 from pay_support import sunrise_renewal
-from support import NOW
+from support import CHEAP_PASSWORDS, NOW
 
 SMARTPAY = str(Path(sys.executable).with_name("smartpay"))
 
@@ -71,7 +71,7 @@ def test_the_demo_never_wipes_a_database_that_is_not_the_demos(tmp_path):
     from smartpay.core.context import Smartpay
     from smartpay.core.errors import ConfigError
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'real.db'}")
-    real = Smartpay.open(settings, FixedClock(NOW), upgrade=True)
+    real = Smartpay.open(settings, FixedClock(NOW), upgrade=True, passwords=CHEAP_PASSWORDS)
     real.accounts.create_account("distributor", "real_dist", "A Real Distributor", "correct-horse-1")
     with demo_app.DemoPayments() as payments:
         with pytest.raises(ConfigError):
@@ -102,7 +102,7 @@ def test_snapshot_login_with_the_demo_panel(snap_compare, demo_run):
 def test_smartpay_demo_still_prints_for_scripts_and_offers_open(tmp_path):
     env_db = f"sqlite:///{tmp_path / 'printed.db'}"
     printed = subprocess.run([SMARTPAY, "demo", "--db", env_db], capture_output=True, text=True, timeout=120,
-                             env={"SMARTPAY_TEST_CHEAP_HASHES": "1", "PATH": "/usr/bin:/bin"})
+                             env={"PATH": "/usr/bin:/bin"})
     assert printed.returncode == 0, printed.stderr
     assert "Demo logins" in printed.stdout and demo.DEMO_PASSWORD in printed.stdout
     helped = subprocess.run([SMARTPAY, "demo", "--help"], capture_output=True, text=True, timeout=60)

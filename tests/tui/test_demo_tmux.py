@@ -44,7 +44,7 @@ def steady(t: Terminal, timeout: float = 30.0) -> str:
 def demo_terminal(tmp_path):
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     name = f"smartpay-demo-{uuid.uuid4().hex[:8]}"
-    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "SMARTPAY_TEST_CHEAP_HASHES=1", "TERM=xterm-256color",
+    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "TERM=xterm-256color",
                         SMARTPAY, "demo", "--db", db, "--open", "--as", "aktest"])
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True,
                    env={**os.environ}, cwd=tmp_path)

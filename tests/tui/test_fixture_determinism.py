@@ -5,11 +5,12 @@ from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
 from smartpay.core.ids import SeededIds
-from support import NOW
+from support import CHEAP_PASSWORDS, NOW
 
 
 def _codes(path) -> list[str]:
-    core = Smartpay.open(Settings(db_url=f"sqlite:///{path}"), FixedClock(NOW), upgrade=True, ids=SeededIds(7))
+    core = Smartpay.open(Settings(db_url=f"sqlite:///{path}"), FixedClock(NOW), upgrade=True, ids=SeededIds(7),
+                         passwords=CHEAP_PASSWORDS)
     try:
         demo.seed(core)
         return [c.code for c in demo.summary(core).coupons]

@@ -47,7 +47,7 @@ def start(tmp_path, *args: str) -> tuple[Terminal, int]:
     which is the terminal's session leader. make gets the hang-up; the app only sees its pty go
     away (the case that was left spinning at 50-75% CPU)."""
     name = f"smartpay-m9-{uuid.uuid4().hex[:8]}"
-    recipe = " ".join(["env", f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "SMARTPAY_TEST_CHEAP_HASHES=1",
+    recipe = " ".join(["env", f"SMARTPAY_FAKE_NOW={FAKE_NOW}",
                        "TERM=xterm-256color", SMARTPAY, *args])
     (tmp_path / "Makefile").write_text(f"desk:\n\t{recipe}\n")
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "exec make -s desk"],

@@ -3,7 +3,7 @@ password — demo accounts, printed on purpose — and that Stripe and PayPal ar
 Docked at the right so the login form stays where it is and both fit 80×24."""
 from __future__ import annotations
 
-from rich.markup import escape
+from ..terminal_safe import markup_text as escape
 from textual.widgets import Static
 
 from ..widgets.tcss_file import beside

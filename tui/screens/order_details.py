@@ -13,13 +13,13 @@ from textual.widgets import DataTable, Footer, Label, Static
 from smartpay.core.views import OrderView
 
 from ..session import Session
+from ..terminal_safe import markup_text as escape
 
 LINE_COLUMNS = ("Site", "Service Type", "Name", "Days", "Price", "Expiry Before", "Expiry After")
 ATTEMPT_COLUMNS = ("#", "Method", "Amount", "State", "Created")
 
 
 def _pairs(rows: list[tuple[str, object]]) -> str:
-    from rich.markup import escape
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"[dim]{k:<{width}}[/dim]  {escape(str(v))}" for k, v in rows)
 

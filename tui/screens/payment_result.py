@@ -3,7 +3,7 @@ failed (with the provider's reason), timed out, or cancelled. Nothing to decide 
 that closes it returns to where the payment started, whose lists then show the result."""
 from __future__ import annotations
 
-from rich.markup import escape
+from ..terminal_safe import markup_text as escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical

@@ -16,7 +16,7 @@ shown under the methods and the operator's choice stays as it was.
 order still processing when the operator leaves it unpaid (Back), or None if it never loaded."""
 from __future__ import annotations
 
-from rich.markup import escape
+from ..terminal_safe import markup_text as escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding

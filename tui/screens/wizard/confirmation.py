@@ -3,7 +3,7 @@ Expiration Time, Next Expiration Time), what was left out and why, the summary, 
 and Conditions to accept (R9) before Pay."""
 from __future__ import annotations
 
-from rich.markup import escape
+from ...terminal_safe import markup_text as escape
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical

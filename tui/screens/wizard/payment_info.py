@@ -2,7 +2,7 @@
 (the desk's Billing Information form), and how the order will be paid."""
 from __future__ import annotations
 
-from rich.markup import escape
+from ...terminal_safe import markup_text as escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rich.markup import escape
+from ...terminal_safe import markup_text as escape
 from textual import work
 from textual.widgets import Static
 

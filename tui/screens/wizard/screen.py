@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from rich.markup import escape
+from ...terminal_safe import markup_text as escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding

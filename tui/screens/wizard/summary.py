@@ -3,7 +3,7 @@
 ("Total Credit" for credit payment, "Total Price" otherwise)."""
 from __future__ import annotations
 
-from rich.markup import escape
+from ...terminal_safe import markup_text as escape
 
 from smartpay.core.domain import SERVICE_TYPES
 from smartpay.core.views import Quote
