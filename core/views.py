@@ -170,6 +170,7 @@ class OrderView:
     lines: tuple[OrderLineView, ...] = ()
     attempts: tuple[AttemptView, ...] = ()
     failure_reason: str | None = None
+    credit_for_login: str | None = None     # R15: a credit purchase bought for this account
 
     @property
     def transaction_type(self) -> str:

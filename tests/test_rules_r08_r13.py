@@ -11,7 +11,7 @@ from smartpay.core.config import DEFAULT_PAYEE_NOTICE, Settings, load_settings
 from smartpay.core.context import Smartpay
 from smartpay.core.db.models import CreditEntry
 from smartpay.core.domain import LedgerKind, OrderState
-from smartpay.core.errors import (ConfigError, InsufficientCredit, InvalidInput, OrderStateError,
+from smartpay.core.errors import (ConfigError, InsufficientCredit, InvalidInput, NotVisible, OrderStateError,
                                   OrderTimedOut, PermissionDenied)
 from smartpay.core.money import Money
 from smartpay.core.platform_time import PlatformTime, parse_timezone
@@ -480,3 +480,33 @@ def test_r13_payee_notice_is_configurable(tmp_path, db_url, clock):
     empty = tmp_path / "empty.toml"
     empty.write_text("", encoding="utf-8")
     assert "SMART-PLUS" in load_settings(empty, env={}, db_url=db_url).payee_notice
+
+
+# -- R15: purchased credits land where the buyer says -------------------------------------------------
+
+def test_r15_credits_bought_for_an_installer_land_in_its_balance(core, world, actor):
+    ak, inst = actor("aktest"), actor("inst_regular")
+    billing(core, ak)
+    order = core.orders.create_credit_purchase(ak, 12, accept_terms=True, for_login="inst_regular")
+    assert order.credit_for_login == "inst_regular"
+    assert core.credits.balance(inst.id) == 0          # nothing lands before the order is paid
+    paid = core.payments.pay(ak, order.txn, coupons=[coupon(core, ak)])
+    assert paid.order.state == OrderState.SUCCEEDED and paid.order.credit_for_login == "inst_regular"
+    assert core.credits.balance(inst.id) == 12 and core.credits.balance(ak.id) == 0
+    mine = [(e.kind, e.amount, e.counterparty_login, e.order_txn) for e in core.credits.log(ak)]
+    assert mine == [("assign_out", -12, "inst_regular", order.txn), ("purchase", 12, None, order.txn)]
+    theirs = [(e.kind, e.amount, e.actor_login, e.order_txn) for e in core.credits.log(inst)]
+    assert theirs == [("assign_in", 12, "aktest", order.txn)]
+    for who in (ak, inst):
+        assert_ledger_consistent(core, who.id)
+
+
+def test_r15_credits_are_bought_only_for_the_buyers_own_downline(core, world, actor):
+    ak = actor("aktest")
+    billing(core, ak)
+    with pytest.raises(NotVisible):
+        core.orders.create_credit_purchase(ak, 5, accept_terms=True, for_login="other_inst")
+    with pytest.raises(NotVisible):
+        core.orders.create_credit_purchase(ak, 5, accept_terms=True, for_login="nobody_here")
+    own = core.orders.create_credit_purchase(ak, 5, accept_terms=True, for_login="aktest")
+    assert own.credit_for_login is None   # for oneself: the plain purchase

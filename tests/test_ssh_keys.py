@@ -113,6 +113,6 @@ def test_migration_3_adds_ssh_access_to_a_version_2_database(tmp_path, clock):
     db_proxy.initialize(db)
     migrations.upgrade(db, clock.now(), target=2)
     assert not db.table_exists("ssh_key")
-    assert migrations.upgrade(db, clock.now()) == [3]
+    assert migrations.upgrade(db, clock.now(), target=3) == [3]
     assert db.table_exists("ssh_key") and db.table_exists("desk_ticket")
     db.close()

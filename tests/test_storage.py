@@ -68,3 +68,21 @@ def test_unknown_database_scheme_is_a_clear_error():
 
 def test_settings_default_database_is_sqlite_in_the_user_data_dir():
     assert Settings().db_url.startswith("sqlite:///") and Settings().db_url.endswith("smartpay.db")
+
+
+def test_migration_4_adds_the_credit_purchase_beneficiary_to_a_version_3_database(tmp_path, clock):
+    """R15's column on a database made before it: version 1 today creates `order` from the current
+    model, so the old table is rebuilt by dropping the column, as a version-3 desk had it."""
+    import peewee as pw
+
+    from smartpay.core.db import migrations
+    from smartpay.core.db.database import db_proxy
+    db = pw.SqliteDatabase(str(tmp_path / "v3.db"))
+    db_proxy.initialize(db)
+    migrations.upgrade(db, clock.now(), target=3)
+    from playhouse.migrate import SqliteMigrator, migrate
+    migrate(SqliteMigrator(db).drop_column("order", "credit_for_id", legacy=True))  # rebuilds the table
+    assert "credit_for_id" not in {c.name for c in db.get_columns("order")}
+    assert migrations.upgrade(db, clock.now()) == [4]
+    assert "credit_for_id" in {c.name for c in db.get_columns("order")}
+    db.close()

@@ -61,6 +61,8 @@ def print_order(core, order) -> None:
             ("Created", core.ptime.format(order.created_at))]
     if order.credit_quantity:
         rows.append(("Credits", order.credit_quantity))
+    if order.credit_for_login:
+        rows.append(("Credits for", order.credit_for_login))
     if order.state == "processing":
         left = int((order.deadline_at - core.clock.now()).total_seconds())
         rows.append(("Pay before", core.ptime.format(order.deadline_at)))
@@ -204,13 +206,16 @@ def create_renew(as_login, project_type, installer, projects, services, items, r
 @create_group.command("credits")
 @as_option
 @click.option("--credits", "quantity", required=True, metavar="N", help="How many credits to buy.")
+@click.option("--for", "for_login", metavar="LOGIN",
+              help="An installer (or other account) of your downline whose balance the credits land in once "
+                   "paid (default: your own).")
 @_accept_terms
 @json_option
 @_quiet_option
-def create_credits(as_login, quantity, accept_terms, as_json, quiet):
+def create_credits(as_login, quantity, for_login, accept_terms, as_json, quiet):
     """Order a credit purchase (distributors; pay with Stripe, PayPal or coupons)."""
     core, actor = session(as_login)
-    order = core.orders.create_credit_purchase(actor, quantity, accept_terms=accept_terms)
+    order = core.orders.create_credit_purchase(actor, quantity, accept_terms=accept_terms, for_login=for_login)
     _created(core, order, as_json, quiet)
 
 

@@ -27,10 +27,19 @@ def _v3_ssh_access(db: pw.Database, migrator: SchemaMigrator) -> None:
     db.create_tables(MODELS_V3)
 
 
+def _v4_credits_bought_for(db: pw.Database, migrator: SchemaMigrator) -> None:
+    from playhouse.migrate import migrate
+    from .models import Order
+    # Version 1 creates `order` from today's model, which has the column already.
+    if "credit_for_id" not in {c.name for c in db.get_columns(Order._meta.table_name)}:
+        migrate(migrator.add_column(Order._meta.table_name, "credit_for_id", Order.credit_for))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[pw.Database, SchemaMigrator], None]]] = [
     (1, "initial schema: accounts, projects, items, orders, payments, coupons, credit ledger, audit", _v1_initial),
     (2, "refunds, auto-renew plans and cycles, notifications, webhook inbox", _v2_money_moves),
     (3, "SSH access: operators' public keys and one-time desk tickets", _v3_ssh_access),
+    (4, "credit purchases for an account below the buyer (R15)", _v4_credits_bought_for),
 ]
 LATEST = MIGRATIONS[-1][0]
 

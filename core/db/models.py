@@ -87,6 +87,8 @@ class Order(BaseModel):
     auto_cycles = pw.IntegerField(null=True)
     auto_until = pw.DateField(null=True)
     credit_quantity = pw.IntegerField(null=True)
+    # R15: whose balance a credit purchase lands in, when the buyer bought for someone below it.
+    credit_for = pw.ForeignKeyField(Account, null=True, backref="credits_bought_for", on_delete="RESTRICT")
     terms_accepted_at = UtcDateTimeField()
     billing_json = pw.TextField()
     failure_reason = pw.TextField(null=True)

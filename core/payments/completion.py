@@ -31,8 +31,14 @@ class OrderCompletion:
     def apply_effects(self, order: Order, lines: list[OrderItem] | None = None) -> None:
         """What the order buys: credits into the payer's ledger, or its items' new expiries."""
         if order.purpose == Purpose.CREDIT_PURCHASE:
+            reference = f"order {order.txn}"
             self.credits.append(order.payer_id, LedgerKind.PURCHASE, order.credit_quantity, order.payer_id,
-                                order_id=order.id, reference=f"order {order.txn}")
+                                order_id=order.id, reference=reference)
+            if order.credit_for_id and order.credit_for_id != order.payer_id:
+                # R15: bought for an account below the buyer — handed down at once, as an
+                # assign_out/assign_in pair (R11) naming the order.
+                self.credits.hand_down(order.payer_id, order.credit_for_id, order.credit_quantity,
+                                       order_id=order.id, reference=reference)
             return
         now = self.clock.now()
         for line in lines if lines is not None else OrderItem.select().where(OrderItem.order == order.id):

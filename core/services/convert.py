@@ -34,7 +34,7 @@ def item_view(row: Item, project: Project, now: dt.datetime) -> ItemView:
 
 def order_view(order: Order, payer_login: str, lines: list[OrderItem] | None = None,
                attempts: list[PaymentAttempt] | None = None,
-               sites: dict[int, tuple[str, str]] | None = None) -> OrderView:
+               sites: dict[int, tuple[str, str]] | None = None, credit_for_login: str | None = None) -> OrderView:
     """`sites` maps item id → (site name, project type) for the order lines."""
     billing = BillingInfoView(**json.loads(order.billing_json))
     line_views = []
@@ -57,4 +57,4 @@ def order_view(order: Order, payer_login: str, lines: list[OrderItem] | None = N
         renew_mode=RenewMode(order.renew_mode) if order.renew_mode else None,
         renew_to=order.renew_to, auto_cycles=order.auto_cycles, auto_until=order.auto_until,
         credit_quantity=order.credit_quantity, billing=billing, lines=tuple(line_views),
-        attempts=tuple(attempt_views), failure_reason=order.failure_reason)
+        attempts=tuple(attempt_views), failure_reason=order.failure_reason, credit_for_login=credit_for_login)

@@ -154,12 +154,19 @@ class CreditService(Service):
         amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
         with self.write():
             target = self.authz.downline_account(actor, (to or "").strip(), "user")
-            # Lock both accounts in id order so two opposite assignments cannot deadlock.
-            for account_id in sorted((actor.id, target.id)):
-                locked(Account.select(Account.id).where(Account.id == account_id)).execute()
-            after = self.append(actor.id, LedgerKind.ASSIGN_OUT, -amount_, actor.id, target.id)
-            self.append(target.id, LedgerKind.ASSIGN_IN, amount_, actor.id, actor.id)
+            after = self.hand_down(actor.id, target.id, amount_)
             self.audit.record(actor, "credits.assign", target.login, amount=amount_)
+        return after
+
+    def hand_down(self, from_id: int, to_id: int, amount: int, order_id: int | None = None,
+                  reference: str | None = None) -> int:
+        """The assign_out/assign_in pair (R11), inside the caller's write transaction, by `from_id`;
+        returns its balance after. The caller has checked that `to_id` is in its downline."""
+        # Lock both accounts in id order so two opposite assignments cannot deadlock.
+        for account_id in sorted((from_id, to_id)):
+            locked(Account.select(Account.id).where(Account.id == account_id)).execute()
+        after = self.append(from_id, LedgerKind.ASSIGN_OUT, -amount, from_id, to_id, order_id, reference)
+        self.append(to_id, LedgerKind.ASSIGN_IN, amount, from_id, from_id, order_id, reference)
         return after
 
     def consume(self, payer_id: int, amount: int, order_id: int, actor_id: int | None = None) -> int:

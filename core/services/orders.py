@@ -85,18 +85,28 @@ class OrderService(Service):
                                    items=len(quote.lines))
         return self.get(actor, order.txn)
 
-    def create_credit_purchase(self, actor: Actor, quantity, *, accept_terms: bool) -> OrderView:
-        """A distributor buys credits; paid with Stripe, PayPal or coupons."""
+    def create_credit_purchase(self, actor: Actor, quantity, *, accept_terms: bool,
+                               for_login: str | None = None) -> OrderView:
+        """A distributor buys credits; paid with Stripe, PayPal or coupons. R15: `for_login` (an
+        account in the buyer's downline — the installer chosen in the flow) is where the credits
+        land once paid: the buyer's ledger records the purchase and an assign_out, the other's
+        the assign_in, all naming the order."""
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Purchase credits")
         quantity_ = validate.positive_int("credits", quantity, MAX_CREDIT_PURCHASE)
         self._require_terms(accept_terms)
         billing = self.billing.require(actor)
         prices = self.price_list
         with self.write():
+            target = None
+            if for_login and for_login.strip() and for_login.strip() != actor.login:
+                target = self.authz.downline_account(actor, for_login.strip(), "for")
             order = self._insert(actor, Purpose.CREDIT_PURCHASE.value, prices.currency,
                                  quantity_ * prices.price_per_credit, billing, credit_quantity=quantity_)
+            if target is not None:
+                Order.update(credit_for=target.id).where(Order.id == order.id).execute()
             OrderItem.create(order=order, service_type="credit", days=0, price=order.total)
-            self.audit.record(actor, "order.create", order.txn, purpose=order.purpose, credits=quantity_)
+            self.audit.record(actor, "order.create", order.txn, purpose=order.purpose, credits=quantity_,
+                              **({"credit_for": target.login} if target is not None else {}))
         return self.get(actor, order.txn)
 
     def create_for_plans(self, entries: list[tuple]) -> list[Order]:
@@ -202,14 +212,15 @@ class OrderService(Service):
         attempts: dict[int, list[PaymentAttempt]] = {}
         for attempt in PaymentAttempt.select().where(PaymentAttempt.order.in_(ids)).order_by(PaymentAttempt.id):
             attempts.setdefault(attempt.order_id, []).append(attempt)
-        logins = dict(Account.select(Account.id, Account.login)
-                      .where(Account.id.in_(list({o.payer_id for o in orders}))).tuples())
+        logins = dict(Account.select(Account.id, Account.login).where(Account.id.in_(
+            list({o.payer_id for o in orders} | {o.credit_for_id for o in orders if o.credit_for_id}))).tuples())
         views = {}
         for order in orders:
             rows = lines.get(order.id, [])
             sites = {line.item_id: (projects[line.project_id].name, projects[line.project_id].type)
                      for line in rows if line.project_id}
-            views[order.id] = order_view(order, logins.get(order.payer_id), rows, attempts.get(order.id, []), sites)
+            views[order.id] = order_view(order, logins.get(order.payer_id), rows, attempts.get(order.id, []), sites,
+                                         logins.get(order.credit_for_id))
         return views
 
     def list(self, actor: Actor, state: str | None = None, limit: int | None = None) -> list[OrderView]:
