@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from smartpay.app.cli.main import cli
 from smartpay.core import validate
 from smartpay.core.config import Settings
-from smartpay.core.services.auth import MIN_PASSWORD
+from smartpay.core.passwords import MIN_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 
