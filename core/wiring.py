@@ -96,7 +96,7 @@ def wire(db: pw.Database, clock: Clock, *, settings: Settings, ptime: PlatformTi
         billing=billing, quotes=quotes, payment_contexts=contexts, payment_methods=methods, orders=orders,
         renewals=renewals, refunds=refunds, payments=payments,
         auth=AuthService(db, clock, audit=audit, authz=authz, ptime=ptime, settings=settings, passwords=passwords),
-        grants=GrantService(db, clock, audit=audit, authz=authz),
+        grants=GrantService(db, clock, audit=audit, authz=authz, methods=methods),
         ssh_keys=SshKeyService(db, clock, audit=audit, authz=authz),
         payment_status=PaymentStatusService(db, clock, ptime=ptime, orders=orders, payments=payments),
         reconciler=Reconciler(db, clock, orders=orders, payments=payments, refunds=refunds),

@@ -203,7 +203,7 @@ def test_r2_pay_by_installer_refused_outside_downline_and_for_other_roles(core, 
 
 def test_r2_installer_sets_pay_by_pm_on_its_own_projects_only(core, world, actor):
     inst = actor("inst_regular")
-    for value in ("regular", "credit", "none"):
+    for value in ("regular", "none"):
         assert core.grants.set_pay_by_pm(inst, world.community.id, value).pay_by_pm == Grant(value)
         assert core.grants.project(inst, world.community.id).pay_by_pm == Grant(value)
     with pytest.raises(PermissionDenied):
@@ -264,3 +264,23 @@ def test_r2_a_manager_whose_projects_grant_differently_may_use_neither_family(co
     # Each project alone: its own grant's family is offered.
     alone = renew_order(core, pm, "commercial", second.id)
     assert {o.key: o for o in core.payments.options(pm, alone.txn)}["coupon"].eligible
+
+
+def test_r2_r3_pay_by_pm_credit_is_refused_where_credits_could_never_pay(core, world, actor):
+    """Credit may be granted only on a commercial project created on or after the credit cut-off;
+    elsewhere the core refuses it with the credit method's reason and keeps the old grant."""
+    inst_regular, inst_credit = actor("inst_regular"), actor("inst_credit")
+    with pytest.raises(NotEligible, match="Credit") as community:
+        core.grants.set_pay_by_pm(inst_regular, world.community.id, "credit")
+    assert "commercial" in community.value.message
+    with pytest.raises(NotEligible, match="before the cut-off") as old:
+        core.grants.set_pay_by_pm(inst_credit, world.old_commercial.id, "credit")
+    assert "cut-off" in old.value.message
+    assert core.grants.project(inst_credit, world.old_commercial.id).pay_by_pm == Grant.NONE
+    assert core.grants.set_pay_by_pm(inst_credit, world.new_commercial.id, "credit").pay_by_pm == Grant.CREDIT
+    # The select shows every value, Credit greyed with the same reason where it is refused.
+    choices = {c.grant: c for c in core.grants.pay_by_pm_choices(inst_credit, world.old_commercial.id)}
+    assert choices[Grant.REGULAR].allowed and choices[Grant.NONE].allowed
+    assert not choices[Grant.CREDIT].allowed and "cut-off" in choices[Grant.CREDIT].reason
+    assert {c.grant: c.allowed for c in core.grants.pay_by_pm_choices(inst_credit, world.new_commercial.id)} == \
+        {Grant.NONE: True, Grant.REGULAR: True, Grant.CREDIT: True}
