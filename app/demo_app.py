@@ -12,6 +12,7 @@ The core never imports the terminal app at import time: `run()` loads it when it
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,6 +81,17 @@ class DemoPayments:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# The demo's "now" starts where the seed guide's screens stand (its example renews "Test 1" and
+# "Attendance" to 2025-09-30), and runs on from there.
+DEMO_START = dt.datetime(2025, 9, 10, 14, 0)
+
+
+def demo_clock(settings: "Settings"):
+    """A clock starting at DEMO_START in platform time and running at the real pace."""
+    from smartpay.core.clock import RunningClock
+    return RunningClock(DEMO_START.replace(tzinfo=settings.platform_time.tz))
 
 
 def demo_info(payments: DemoPayments | None = None) -> DemoInfo:

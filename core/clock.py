@@ -33,3 +33,17 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self._at = self._at + dt.timedelta(**delta)
+
+
+class RunningClock:
+    """A clock that starts at a given instant and runs on at the real pace — the demo's: the seed
+    guide's examples (renew to 2025-09-30) stay in the future, and payment windows still pass."""
+
+    def __init__(self, start: dt.datetime, real: Clock | None = None):
+        if start.tzinfo is None:
+            raise ValueError("RunningClock needs a timezone-aware datetime")
+        self._real = real or SystemClock()
+        self._offset = start.astimezone(UTC) - self._real.now()
+
+    def now(self) -> dt.datetime:
+        return self._real.now() + self._offset

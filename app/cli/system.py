@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import shlex
 
+import os
+
 import click
 
 from .output import emit_json, fields, grant_label, heading, say, table
@@ -46,9 +48,11 @@ def demo(reset, open_app, as_json):
     url = runtime().db_url or demo_world.default_demo_url()
     if open_app:
         from smartpay.app import demo_app
-        from .runtime import make_clock
+        from .runtime import FAKE_NOW_ENV, make_clock
         settings = runtime().settings(url)
-        demo_app.run(settings, make_clock(settings), login=runtime().as_login)
+        # The demo runs at the seed guide's date unless a fixed time is asked for (tests).
+        clock = make_clock(settings) if os.environ.get(FAKE_NOW_ENV) else demo_app.demo_clock(settings)
+        demo_app.run(settings, clock, login=runtime().as_login)
         return
     core = open_core(schema="upgrade", db_url=url)
     if reset:
