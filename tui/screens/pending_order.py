@@ -78,7 +78,7 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
         if OrderState(order.state).is_final:
             return order
         options = core.payments.options(actor, self.txn)
-        coupons = [] if order.total.is_credit else core.coupons.mine(actor, usable_only=True)
+        coupons = core.coupons.mine(actor, usable_only=True)  # which can pay this order: the core's preview
         return order, options, coupons, core.credits.my_balance(actor)
 
     def _loaded(self, loaded: OrderView | tuple) -> None:

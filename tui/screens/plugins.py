@@ -26,7 +26,7 @@ class PluginRow:
 
 def capabilities_of(method) -> str:
     """A method's declared capabilities, in the words an operator reads on the payment page."""
-    caps = [{Grant.REGULAR: "Stripe/PayPal Coupon grant", Grant.CREDIT: "Credit grant"}.get(method.family,
+    caps = [{Grant.REGULAR: f"{Grant.REGULAR.label} grant", Grant.CREDIT: "Credit grant"}.get(method.family,
                                                                                              method.family.value)]
     if method.supports_auto_renew:
         caps.append("auto-renew")

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from smartpay.core.domain import Role
+from smartpay.core.domain import Grant, Role
 from smartpay.core.views import AccountView
 
 from ..session import Session
@@ -66,7 +66,7 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
             if user is None:
                 yield form_row("Password", Input(placeholder="at least 8 characters", password=True,
                                                  id="user-password", compact=True))
-            grant = Select(GRANT_OPTIONS, value=(user.pay_by_installer.value if user else "none"),
+            grant = Select(GRANT_OPTIONS, value=(user.pay_by_installer.value if user else Grant.NONE.value),
                            allow_blank=False, id="user-grant", compact=True)
             row = form_row("Pay by Installer", grant, row_id="user-grant-row")
             row.display = is_installer
@@ -98,7 +98,7 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
                           parent=str(self.query_one("#user-parent", Select).value),
                           login=self.query_one("#user-login", Input).value,
                           password=self.query_one("#user-password", Input).value,
-                          pay_by_installer=grant or "none")
+                          pay_by_installer=grant or Grant.NONE.value)
         else:
             values.update(login=self.user.login, pay_by_installer=grant)
         self.query_one("#user-error", Static).update("Saving…")

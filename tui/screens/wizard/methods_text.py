@@ -1,6 +1,7 @@
-"""The installed payment methods in a sentence ("Stripe, PayPal or coupons"), from the labels their
-plugins give: whole methods by name, partial-tender ones (coupons) as a plural common noun, since
-several are combined on one order (R4)."""
+"""The installed payment methods in a sentence ("PayPal, Stripe or coupons"), from the labels their
+plugins give: whole methods by name in the host's order (the order the payment step lists them),
+then partial-tender ones (coupons) as a plural common noun, since several are combined on one
+order and another method pays the rest (R4)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -13,7 +14,8 @@ def method_word(method: MethodBrief) -> str:
 
 
 def methods_phrase(methods: Sequence[MethodBrief]) -> str:
-    words = [method_word(m) for m in methods]
+    ordered = [m for m in methods if not m.partial_tender] + [m for m in methods if m.partial_tender]
+    words = [method_word(m) for m in ordered]
     if not words:
         return "no payment method is installed"
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
