@@ -202,7 +202,10 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
 
     @on(Countdown.Expired)
     def _window_closed(self) -> None:
-        # Pay stays enabled: the core has the last word (it times the order out and says so).
+        # Pay stays enabled: the core has the last word (it times the order out and says so). Once
+        # it has said so, its message stays: this general one would hide what happened.
+        if self.order is not None and OrderState(self.order.state).is_final:
+            return
         self._say("The payment window has closed; this order can no longer be paid.")
 
     @on(Button.Pressed, "#pending-back")
