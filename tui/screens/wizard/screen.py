@@ -406,5 +406,10 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
             self.app.notify(f"Order {txn} placed; pay it from Orders.", title="Pending Order")
             self.dismiss(txn)
             return
-        self.app.push_screen(PendingOrderScreen(self.session, txn), lambda _: self.dismiss(txn))
+        self.app.push_screen(PendingOrderScreen(self.session, txn), self._pending_closed)
+
+    def _pending_closed(self, _order) -> None:
+        # Not a lambda returning dismiss()'s awaitable: this callback runs in this screen's own
+        # message loop (Pay's answer arrived here), where awaiting its dismissal is refused.
+        self.dismiss(self.placed_txn)
 
