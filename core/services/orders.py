@@ -42,7 +42,8 @@ class OrderService(Service):
         billing = self.core.billing.require(actor)
         quote = self.core.quotes.quote(actor, purpose, selection, renew_mode, renew_to, auto_cycles, auto_until)
         require_something_to_pay(quote)
-        unit, total = (CREDIT, quote.total_credits) if pay_in == PayIn.CREDIT else (quote.total.currency, quote.total.amount)
+        unit, total = ((CREDIT, quote.total_credits) if pay_in == PayIn.CREDIT
+                       else (quote.total.currency, quote.total.amount))
         if pay_in == PayIn.CREDIT:
             self._require_credit_eligible(actor, quote)
         with self.write():

@@ -43,7 +43,8 @@ class ConfirmationStep(Vertical):
         table.add_columns(*item_columns(pay_in))
         fmt = lambda t: ptime.format(t, with_offset=False)  # noqa: E731 (the heading's offset applies)
         table.add_rows([(line.site, line.company or "--", line.service_label, line.subject_name,
-                         line.subject_email or "--", str(line.credits) if pay_in == PayIn.CREDIT else line.price.plain(),
+                         line.subject_email or "--",
+                         str(line.credits) if pay_in == PayIn.CREDIT else line.price.plain(),
                          fmt(line.expires_at), fmt(line.next_expires_at)) for line in quote.lines])
         note = left_out_note(quote)
         self.query_one("#wiz-left-out", Static).update(escape(note))
