@@ -111,6 +111,22 @@ class RenewMode(StrEnum):
     AUTO = "auto"
 
 
+class PayIn(StrEnum):
+    """How an order is priced and paid: in money (Stripe, PayPal, coupons) or in credits (R2, R3)."""
+
+    MONEY = "money"
+    CREDIT = "credit"
+
+    @property
+    def family(self) -> Grant:
+        """The grant (R2) — and so the payment-method family — that allows paying this way."""
+        return Grant.CREDIT if self is PayIn.CREDIT else Grant.REGULAR
+
+    @property
+    def label(self) -> str:
+        return {"money": "Regular Payment", "credit": "Credit Payment"}[self.value]
+
+
 class OrderState(StrEnum):
     PROCESSING = "processing"
     SYSTEM_PROCESSING = "system_processing"

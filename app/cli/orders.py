@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import click
 
+from smartpay.core.domain import PayIn
+
 from .output import emit_json, fields, heading, say, table
 from .runtime import as_option, json_option, session
 from .selection import build_selection, renew_args, renew_options, selection_options
 
-PAY_IN = click.Choice(["money", "credit"])
+PAY_IN = click.Choice([p.value for p in PayIn])
 
 
 # -- printing ---------------------------------------------------------------------------------

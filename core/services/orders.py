@@ -15,12 +15,13 @@ from ..clock import Clock
 from ..db import bulk
 from ..db.database import locked
 from ..db.models import Account, AuditLog, BillingInfo, Item, Order, OrderItem, PaymentAttempt, Project
-from ..domain import AttemptState, OrderState, Purpose, RenewMode, Role
+from ..domain import AttemptState, OrderState, PayIn, Purpose, RenewMode
 from ..errors import InvalidInput, NotEligible, NotVisible, OrderStateError, PermissionDenied
 from ..money import CREDIT
 from ..views import Actor, BillingInfoView, OrderView, Quote
 from .base import Service
 from .convert import order_view
+from .payment_preview import CREDIT_BUYERS, credit_purchase_preview, require_something_to_pay
 from .quotes import Selection
 
 if TYPE_CHECKING:
@@ -35,14 +36,13 @@ if TYPE_CHECKING:
     from .coupons import CouponService
     from .quotes import QuoteService
 
-MAX_CREDIT_PURCHASE = 1_000_000
 # The columns create_for_plans writes, in its rows' order.
 _PLAN_ORDER = [Order.txn, Order.payer, Order.purpose, Order.unit, Order.total, Order.state, Order.created_at,
                Order.deadline_at, Order.terms_accepted_at, Order.billing_json, Order.project_type, Order.renew_mode,
                Order.auto_cycles, Order.auto_until]
 _PLAN_LINE = [OrderItem.order, OrderItem.item, OrderItem.project, OrderItem.service_type, OrderItem.days,
               OrderItem.price, OrderItem.expires_before, OrderItem.expires_after]
-PAY_IN = ("money", "credit")
+PAY_IN = tuple(p.value for p in PayIn)
 
 
 class OrderService(Service):
@@ -56,7 +56,7 @@ class OrderService(Service):
         self.contexts, self.methods = contexts, methods
 
     def create(self, actor: Actor, purpose: str, selection: Selection, *, accept_terms: bool,
-               pay_in: str = "money", renew_mode: str | None = None, renew_to=None,
+               pay_in: PayIn | str = PayIn.MONEY, renew_mode: str | None = None, renew_to=None,
                auto_cycles=None, auto_until=None) -> OrderView:
         """Place an order for the selected items. The quote is recomputed here. May this payer
         pay at all (R1) is asked first: it is the refusal that matters most."""
@@ -67,18 +67,16 @@ class OrderService(Service):
         billing = self.billing.require(actor)
         quote = self.quotes.quote(actor, purpose, selection, renew_mode, renew_to, auto_cycles, auto_until,
                                   pay_in=pay_in)
-        if quote.is_empty:
-            reasons = sorted({line.excluded_reason for line in quote.excluded if line.excluded_reason})
-            raise InvalidInput("items", "nothing to pay for" + (f": {'; '.join(reasons)}" if reasons else
-                                                                  " in this selection"))
-        unit, total = (CREDIT, quote.total_credits) if pay_in == "credit" else (quote.total.currency, quote.total.amount)
-        if pay_in == "credit":
+        require_something_to_pay(quote)
+        unit, total = ((CREDIT, quote.total_credits) if pay_in == PayIn.CREDIT
+                       else (quote.total.currency, quote.total.amount))
+        if pay_in == PayIn.CREDIT:
             self._require_credit_eligible(actor, quote)
         with self.write():
             order = self._insert(actor, quote.purpose.value, unit, total, billing, quote=quote)
             OrderItem.insert_many([
                 dict(order=order.id, item=line.item_id, project=line.project_id, service_type=line.service_type,
-                     days=line.days, price=line.credits if pay_in == "credit" else line.price.amount,
+                     days=line.days, price=line.credits if pay_in == PayIn.CREDIT else line.price.amount,
                      expires_before=line.expires_at, expires_after=line.next_expires_at)
                 for line in quote.lines]).execute()
             self.audit.record(actor, "order.create", order.txn, purpose=order.purpose, total=total, unit=unit,
@@ -91,17 +89,18 @@ class OrderService(Service):
         account in the buyer's downline — the installer chosen in the flow) is where the credits
         land once paid: the buyer's ledger records the purchase and an assign_out, the other's
         the assign_in, all naming the order."""
-        self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Purchase credits")
-        quantity_ = validate.positive_int("credits", quantity, MAX_CREDIT_PURCHASE)
+        self.authz.require_role(actor, CREDIT_BUYERS, "Purchase credits")
+        prices = self.price_list
+        purchase = credit_purchase_preview(prices.money(prices.price_per_credit), quantity)
+        quantity_ = purchase.quantity
         self._require_terms(accept_terms)
         billing = self.billing.require(actor)
-        prices = self.price_list
         with self.write():
             target = None
             if for_login and for_login.strip() and for_login.strip() != actor.login:
                 target = self.authz.downline_account(actor, for_login.strip(), "for")
-            order = self._insert(actor, Purpose.CREDIT_PURCHASE.value, prices.currency,
-                                 quantity_ * prices.price_per_credit, billing, credit_quantity=quantity_)
+            order = self._insert(actor, Purpose.CREDIT_PURCHASE.value, purchase.total.currency,
+                                 purchase.total.amount, billing, credit_quantity=quantity_)
             if target is not None:
                 Order.update(credit_for=target.id).where(Order.id == order.id).execute()
             OrderItem.create(order=order, service_type="credit", days=0, price=order.total)

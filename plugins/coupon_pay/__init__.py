@@ -3,8 +3,8 @@ do not cover is paid by another method in the same order."""
 from __future__ import annotations
 
 from smartpay.core import hookimpl
+from smartpay.core.coupon_allocation import allocate_coupons
 from smartpay.core.domain import Grant, RenewMode
-from smartpay.core.money import Money
 from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility,
                                        PaymentContext, PaymentMethod)
 
@@ -32,16 +32,10 @@ class CouponMethod(PaymentMethod):
     def charge(self, request: ChargeRequest) -> ChargeResult:
         if not request.coupon_codes:
             return ChargeResult(ChargeStatus.ERROR, message="choose at least one coupon")
-        covered = Money(0, request.amount.currency)
-        used = []
-        for code in request.coupon_codes:
-            rest = request.amount - covered
-            if rest.amount <= 0:
-                break  # coupons beyond what the order needs are left untouched
-            taken = request.tender.redeem_coupon(code, rest)
-            covered = covered + taken
-            used.append({"code": code, "amount": taken.amount})
-        return ChargeResult(ChargeStatus.PROCESSED, covered, message=f"{len(used)} coupon(s) applied",
+        # The same allocation the payment preview shows, here with the live, locked redemption.
+        allocation = allocate_coupons(request.amount, request.coupon_codes, request.tender.redeem_coupon)
+        used = [{"code": share.code, "amount": share.amount.amount} for share in allocation.shares]
+        return ChargeResult(ChargeStatus.PROCESSED, allocation.covered, message=f"{len(used)} coupon(s) applied",
                             detail={"coupons": used})
 
 

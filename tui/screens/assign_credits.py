@@ -5,7 +5,7 @@ written by credits.assign. Refusals appear under the field they name and the for
 Returns (login, amount, balance after) through dismiss(), or None when cancelled."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,6 +18,7 @@ from smartpay.core.views import AccountView
 from ..session import Session
 from ..widgets.confirm_dialog import ConfirmDialog
 from ..widgets.form_field import FormField, field_problem
+from ..workers import CoreAnswers, core_work
 
 FIELDS = ("amount", "user")
 # What the focused box expects, on one line under the list (operators at 80×24 see no tooltips).
@@ -28,7 +29,7 @@ HINTS = {
 }
 
 
-class AssignCreditsModal(ModalScreen[tuple[str, int, int] | None]):
+class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
     CSS_PATH = "assign_credits.tcss"
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="assign.submit", tooltip="Check and confirm the assignment"),
@@ -72,20 +73,16 @@ class AssignCreditsModal(ModalScreen[tuple[str, int, int] | None]):
         self.query_one("#assign-users", OptionList).loading = True
         self._load_downline()
 
-    @work(thread=True, exclusive=True, group="assign-downline")
-    def _load_downline(self) -> None:
-        from smartpay.core.errors import SmartpayError
+    @core_work(group="assign-downline", done="_downline_loaded", refused="_downline_refused")
+    def _load_downline(self) -> tuple[list[AccountView], int]:
         core, actor = self.session.core, self.session.actor
-        try:
-            users = core.accounts.users(actor)
-            balance = core.credits.my_balance(actor)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._show_message, exc.message)
-            return
-        self.app.call_from_thread(self._downline_loaded, users, balance)
+        return core.accounts.users(actor), core.credits.my_balance(actor)
 
-    def _downline_loaded(self, users: list[AccountView], balance: int) -> None:
-        self.downline, self.balance = users, balance
+    def _downline_refused(self, error) -> None:
+        self._show_message(error.message)
+
+    def _downline_loaded(self, loaded: tuple[list[AccountView], int]) -> None:
+        self.downline, self.balance = loaded
         self.query_one("#assign-available", Static).update(self._available_text())
         self.query_one("#assign-users", OptionList).loading = False
         self._fill_users()
@@ -133,17 +130,12 @@ class AssignCreditsModal(ModalScreen[tuple[str, int, int] | None]):
         self._busy(True)
         self._check(self.query_one("#assign-amount", Input).value, self.query_one("#assign-user", Input).value)
 
-    @work(thread=True, exclusive=True, group="assign-write")
-    def _check(self, amount: str, user: str) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            login, credits = self.session.core.credits.check_assign(self.session.actor, user, amount)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._confirm, login, credits)
+    @core_work(group="assign-write", done="_confirm", refused="_refused")
+    def _check(self, amount: str, user: str) -> tuple[str, int]:
+        return self.session.core.credits.check_assign(self.session.actor, user, amount)
 
-    def _confirm(self, login: str, amount: int) -> None:
+    def _confirm(self, checked: tuple[str, int]) -> None:
+        login, amount = checked
         self._busy(False)
         after = f"Your available credit will be {self.balance - amount:,}." if self.balance is not None else ""
         self.app.push_screen(ConfirmDialog(f"Assign {amount:,} credits to {login}?", after, yes="Assign",
@@ -154,15 +146,9 @@ class AssignCreditsModal(ModalScreen[tuple[str, int, int] | None]):
         self._busy(True)
         self._write(login, amount)
 
-    @work(thread=True, exclusive=True, group="assign-write")
-    def _write(self, login: str, amount: int) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            after = self.session.core.credits.assign(self.session.actor, login, amount)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self.dismiss, (login, amount, after))
+    @core_work(group="assign-write", done="dismiss", refused="_refused")
+    def _write(self, login: str, amount: int) -> tuple[str, int, int]:
+        return login, amount, self.session.core.credits.assign(self.session.actor, login, amount)
 
     def _refused(self, error: Exception) -> None:
         self._busy(False)

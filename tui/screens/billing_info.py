@@ -3,7 +3,7 @@ copied into each order. Every bad field gets its message underneath it, the form
 typed, and core.billing.save has the last word. Returns the saved BillingInfoView or None."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -14,6 +14,7 @@ from smartpay.core.views import BillingInfoView
 
 from ..session import Session
 from ..widgets.form_field import FormField, field_problem
+from ..workers import CoreAnswers, core_work
 
 # (field name as the core names it, input id, placeholder)
 FIELDS = (
@@ -25,7 +26,7 @@ FIELDS = (
 )
 
 
-class BillingInfoModal(ModalScreen[BillingInfoView | None]):
+class BillingInfoModal(CoreAnswers, ModalScreen[BillingInfoView | None]):
     CSS_PATH = "billing_info.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="billing.save", tooltip="Check and save the billing information"),
@@ -53,15 +54,12 @@ class BillingInfoModal(ModalScreen[BillingInfoView | None]):
         self.query_one("#billing-box").loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="billing-load")
-    def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            info = self.session.core.billing.get(self.session.actor)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._show_message, exc.message)
-            return
-        self.app.call_from_thread(self._fill, info)
+    @core_work(group="billing-load", done="_fill", refused="_load_refused")
+    def _load(self) -> BillingInfoView | None:
+        return self.session.core.billing.get(self.session.actor)
+
+    def _load_refused(self, error) -> None:
+        self._show_message(error.message)
 
     def _fill(self, info: BillingInfoView | None) -> None:
         if info is not None:
@@ -87,21 +85,15 @@ class BillingInfoModal(ModalScreen[BillingInfoView | None]):
         self.query_one("#billing-save", Button).disabled = True
         self._save(*self.values())
 
-    @work(thread=True, exclusive=True, group="billing-save")
-    def _save(self, *values: str) -> None:
-        from smartpay.core.errors import SmartpayError
+    @core_work(group="billing-save", done="_saved", refused="_save_refused")
+    def _save(self, *values: str) -> BillingInfoView | dict[str, str]:
+        """The saved information, or every bad field's problem at once (R10: nothing is saved)."""
         billing = self.session.core.billing
-        problems = billing.problems(*values)
-        if problems:
-            self.app.call_from_thread(self._mark, problems)
-            return
-        try:
-            info = billing.save(self.session.actor, *values)
-        except SmartpayError as exc:
-            field, problem = field_problem(exc, [name for name, _, _ in FIELDS])
-            self.app.call_from_thread(self._mark, {field: problem} if field else {}, None if field else problem)
-            return
-        self.app.call_from_thread(self._saved, info)
+        return billing.problems(*values) or billing.save(self.session.actor, *values)
+
+    def _save_refused(self, error) -> None:
+        field, problem = field_problem(error, [name for name, _, _ in FIELDS])
+        self._mark({field: problem} if field else {}, None if field else problem)
 
     def _mark(self, problems: dict[str, str], message: str | None = None) -> None:
         self.query_one("#billing-save", Button).disabled = False
@@ -115,7 +107,10 @@ class BillingInfoModal(ModalScreen[BillingInfoView | None]):
         if first:
             self.query_one(f"#{first}", Input).focus()
 
-    def _saved(self, info: BillingInfoView) -> None:
+    def _saved(self, info: BillingInfoView | dict[str, str]) -> None:
+        if isinstance(info, dict):
+            self._mark(info)
+            return
         self.app.notify("Billing information saved.", title="Billing Information")
         self.dismiss(info)
 

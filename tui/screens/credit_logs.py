@@ -7,7 +7,7 @@ one go, a page of PAGE_SIZE rows at a time: a DataTable holding 10,000 rows take
 refill and lay out, a page of them a few milliseconds, so a 10,000-entry log filters without lag."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -22,6 +22,7 @@ from ..widgets.balance_sparkline import BalanceSparkline
 from ..widgets.debounce import Debouncer
 from ..widgets.pane import SectionPane
 from ..widgets.tcss_file import beside
+from ..workers import core_work
 
 # Fixed widths: with auto-width the DataTable measures every cell of a refilled page on the next
 # idle, which was most of the key-to-paint time of a filter keystroke.
@@ -94,18 +95,16 @@ class CreditLogsPane(SectionPane):
         self.loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="credit-logs-load")
+    @core_work(group="credit-logs-load", refused="_load_refused")
     def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            entries = self.core.credits.log(self.actor)
-            balance = self.core.credits.my_balance(self.actor)
-        except SmartpayError as exc:
-            self.report(exc, "Credit Logs")
-            self.app.call_from_thread(setattr, self, "loading", False)
-            return
+        entries = self.core.credits.log(self.actor)
+        balance = self.core.credits.my_balance(self.actor)
         # The searched text is built here, off the UI thread, once per load.
         self.post_message(LedgerLoaded(entries, balance, ledger_haystacks(entries)))
+
+    def _load_refused(self, error) -> None:
+        self.report(error, "Credit Logs")
+        self.loading = False
 
     def on_ledger_loaded(self, event: LedgerLoaded) -> None:
         event.stop()

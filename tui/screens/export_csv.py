@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,6 +17,7 @@ from smartpay.core.views import CsvExport
 from ..session import Session
 from ..widgets.confirm_dialog import ConfirmDialog
 from ..widgets.form_field import FormField, field_problem
+from ..workers import CoreAnswers, core_work
 
 
 def default_csv_path(session: Session, folder: Path | None = None) -> Path:
@@ -31,7 +32,7 @@ def default_csv_path(session: Session, folder: Path | None = None) -> Path:
     return candidate
 
 
-class ExportCsvModal(ModalScreen[CsvExport | None]):
+class ExportCsvModal(CoreAnswers, ModalScreen[CsvExport | None]):
     CSS_PATH = "export_csv.tcss"
     BINDINGS = [
         Binding("ctrl+s", "export", "Export", id="export.submit", tooltip="Write the CSV file"),
@@ -80,16 +81,10 @@ class ExportCsvModal(ModalScreen[CsvExport | None]):
             return
         self._write(path, False)
 
-    @work(thread=True, exclusive=True, group="export-csv")
-    def _write(self, path: str, overwrite: bool) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            result = self.session.core.credits.export_csv(self.session.actor, path, kind=self.kind,
-                                                          text=self.text, overwrite=overwrite)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self.dismiss, result)
+    @core_work(group="export-csv", done="dismiss", refused="_refused")
+    def _write(self, path: str, overwrite: bool) -> CsvExport:
+        return self.session.core.credits.export_csv(self.session.actor, path, kind=self.kind, text=self.text,
+                                                    overwrite=overwrite)
 
     def _refused(self, error: Exception) -> None:
         field, problem = field_problem(error, ("path",))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -26,6 +26,7 @@ from smartpay.core.views import OrderView
 from ..session import Session
 from ..widgets.countdown import Countdown
 from ..widgets.qr_code import QRCode
+from ..workers import CoreAnswers, core_work
 
 WAITING = "Waiting for the payment on the hosted page…"
 
@@ -42,7 +43,7 @@ def offline_pay_command(url: str) -> str | None:
     return None
 
 
-class HostedPaymentScreen(Screen[OrderView | None]):
+class HostedPaymentScreen(CoreAnswers, Screen[OrderView | None]):
     CSS_PATH = "hosted_payment.tcss"
     BINDINGS = [
         Binding("ctrl+r", "check", "Check now", id="hosted.check", tooltip="Ask the provider about the payment now"),
@@ -98,18 +99,19 @@ class HostedPaymentScreen(Screen[OrderView | None]):
     def _window_closed(self) -> None:
         self._check()  # the core expires the page at the provider and times the order out
 
-    @work(thread=True, exclusive=True, group="hosted-check")
-    def _check(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            with self._provider_lock:  # one question to the provider at a time (see _cancel)
-                if self.cancelling or self.closed:
-                    return
-                outcome = self.session.core.payment_status.check(self.session.actor, self.order.txn)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._status, f"[b red]{escape(exc.message)}[/]")
-            return
-        self.app.call_from_thread(self._answered, outcome.order, outcome.message)
+    @core_work(group="hosted-check", done="_checked", refused="_refused")
+    def _check(self):
+        with self._provider_lock:  # one question to the provider at a time (see _cancel)
+            if self.cancelling or self.closed:
+                return None
+            return self.session.core.payment_status.check(self.session.actor, self.order.txn)
+
+    def _checked(self, outcome) -> None:
+        if outcome is not None:
+            self._answered(outcome.order, outcome.message)
+
+    def _refused(self, error) -> None:
+        self._status(f"[b red]{escape(error.message)}[/]")
 
     def _answered(self, order: OrderView, message: str) -> None:
         if self.closed:  # a check that was already on its way when the order ended
@@ -147,16 +149,16 @@ class HostedPaymentScreen(Screen[OrderView | None]):
         self._status("Cancelling…")
         self._cancel()
 
-    @work(thread=True, exclusive=True, group="hosted-cancel")  # a poll must not cancel it
-    def _cancel(self) -> None:
+    @core_work(group="hosted-cancel", done="_cancelled", refused="_cancel_refused")  # a poll must not cancel it
+    def _cancel(self) -> OrderView:
         # Under the same lock as the polls: a poll reading the page just closed here would
         # record "expired" as a failed payment before the cancel is recorded.
-        from smartpay.core.errors import SmartpayError
-        try:
-            with self._provider_lock:
-                order = self.session.core.payment_status.cancel(self.session.actor, self.order.txn)
-        except SmartpayError as exc:
-            self.cancelling = False
-            self.app.call_from_thread(self._status, f"[b red]{escape(exc.message)}[/]")
-            return
-        self.app.call_from_thread(self._answered, order, "")
+        with self._provider_lock:
+            return self.session.core.payment_status.cancel(self.session.actor, self.order.txn)
+
+    def _cancelled(self, order: OrderView) -> None:
+        self._answered(order, "")
+
+    def _cancel_refused(self, error) -> None:
+        self.cancelling = False
+        self._refused(error)

@@ -3,15 +3,17 @@ thread worker; a refusal shows the core's own message — wrong password or lock
 what was typed so the operator only fixes the wrong part."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from ..workers import CoreAnswers, core_work
 
-class LoginScreen(Screen):
+
+class LoginScreen(CoreAnswers, Screen):
     CSS_PATH = "login.tcss"
     BINDINGS = [
         Binding("enter", "log_in", "Log in", id="login.submit", tooltip="Check the login and password",
@@ -63,21 +65,24 @@ class LoginScreen(Screen):
         self.query_one("#login-button", Button).disabled = True
         self._check(login, password)
 
-    @work(thread=True, exclusive=True, group="login")
-    def _check(self, login: str, password: str) -> None:
-        from smartpay.core.errors import SmartpayError
+    @core_work(group="login", done="_checked", refused="_login_refused")
+    def _check(self, login: str, password: str):
+        """The session, or why the desk cannot open (a text); a wrong password is a refusal."""
         from ..session import Session
         try:
             core = self.app.core  # opened by the app behind this screen; waits if not yet ready
         except Exception as exc:  # the database cannot be opened: say so, keep the form
-            self.app.call_from_thread(self._refuse, f"Cannot open the desk: {getattr(exc, 'message', exc)}")
-            return
-        try:
-            actor = core.auth.login(login, password)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refuse, exc.message)
-            return
-        self.app.call_from_thread(self.app.logged_in, Session(core, actor))
+            return f"Cannot open the desk: {getattr(exc, 'message', exc)}"
+        return Session(core, core.auth.login(login, password))
+
+    def _checked(self, answer) -> None:
+        if isinstance(answer, str):
+            self._refuse(answer)
+        else:
+            self.app.logged_in(answer)
+
+    def _login_refused(self, error) -> None:
+        self._refuse(error.message)
 
     def _refuse(self, text: str) -> None:
         message = self.query_one("#login-message", Static)

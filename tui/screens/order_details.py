@@ -3,7 +3,6 @@ information copied into it, its lines (site, service type, name, days, price, ex
 after) and its payment attempts. Read only; loaded in a thread worker."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -14,6 +13,7 @@ from smartpay.core.views import OrderView
 
 from ..session import Session
 from ..terminal_safe import markup_text as escape
+from ..workers import CoreAnswers, core_work
 
 LINE_COLUMNS = ("Site", "Service Type", "Name", "Days", "Price", "Expiry Before", "Expiry After")
 ATTEMPT_COLUMNS = ("#", "Method", "Amount", "State", "Created")
@@ -24,7 +24,7 @@ def _pairs(rows: list[tuple[str, object]]) -> str:
     return "\n".join(f"[dim]{k:<{width}}[/dim]  {escape(str(v))}" for k, v in rows)
 
 
-class OrderDetailsModal(ModalScreen[str | None]):
+class OrderDetailsModal(CoreAnswers, ModalScreen[str | None]):
     """Dismisses with "pay" when the operator asks to pay or resume the order (Orders does it)."""
 
     CSS_PATH = "order_details.tcss"
@@ -60,15 +60,9 @@ class OrderDetailsModal(ModalScreen[str | None]):
         self.query_one("#details-box").loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="order-details")
-    def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            order = self.session.core.orders.get(self.session.actor, self.txn)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        self.app.call_from_thread(self._show, order)
+    @core_work(group="order-details", done="_show", refused="_failed")
+    def _load(self) -> OrderView:
+        return self.session.core.orders.get(self.session.actor, self.txn)
 
     def _failed(self, error: Exception) -> None:
         self.query_one("#details-box").loading = False

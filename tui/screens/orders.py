@@ -5,7 +5,7 @@ whether it may be cancelled and says why not); p pays a processing order or resu
 (the pending-order screen), which the core refuses once the order has timed out."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -17,6 +17,7 @@ from smartpay.core.views import OrderListRow, OrderView
 from ..widgets.confirm_dialog import ConfirmDialog
 from ..widgets.pane import SectionPane
 from ..widgets.tcss_file import beside
+from ..workers import core_work
 
 COLUMNS = ("Transaction Number", "Type", "Items", "Total", "State", "Created")
 
@@ -69,17 +70,14 @@ class OrdersPane(SectionPane):
         self.loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="orders-load")
+    @core_work(group="orders-load", refused="_load_refused")
     def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
         from smartpay.core.services.order_queries import list_with_counts
-        try:
-            rows = list_with_counts(self.core, self.actor)
-        except SmartpayError as exc:
-            self.report(exc, "Orders")
-            self.app.call_from_thread(setattr, self, "loading", False)
-            return
-        self.post_message(OrdersLoaded(rows))
+        self.post_message(OrdersLoaded(list_with_counts(self.core, self.actor)))
+
+    def _load_refused(self, error) -> None:
+        self.report(error, "Orders")
+        self.loading = False
 
     def on_orders_loaded(self, event: OrdersLoaded) -> None:
         event.stop()
@@ -134,16 +132,13 @@ class OrdersPane(SectionPane):
                                            title="Cancel order"),
                              lambda yes: self._cancel(order.txn) if yes else None)
 
-    @work(thread=True, exclusive=True, group="orders-write")
-    def _cancel(self, txn: str) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            order = self.core.orders.cancel(self.actor, txn)
-        except SmartpayError as exc:
-            self.report(exc, "Order not cancelled")
-            self.app.call_from_thread(self._say, f"Not cancelled: {exc.message}", True)
-            return
-        self.app.call_from_thread(self._cancelled, order)
+    @core_work(group="orders-write", done="_cancelled", refused="_cancel_refused")
+    def _cancel(self, txn: str) -> OrderView:
+        return self.core.orders.cancel(self.actor, txn)
+
+    def _cancel_refused(self, error) -> None:
+        self.report(error, "Order not cancelled")
+        self._say(f"Not cancelled: {error.message}", True)
 
     def _cancelled(self, order: OrderView) -> None:
         self.notify(f"Order {order.txn}: {order.state.label}", title="Order cancelled")
@@ -158,17 +153,16 @@ class OrdersPane(SectionPane):
             return
         self._resume(order.txn)
 
-    @work(thread=True, exclusive=True, group="orders-write")
-    def _resume(self, txn: str) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:  # the core says whether it can still be paid (a timed-out order cannot)
-            self.core.payment_status.resumable(self.actor, txn)
-        except SmartpayError as exc:
-            self.report(exc, "Order cannot be paid")
-            self._said = f"Not payable: {exc.message}"
-            self.app.call_from_thread(self.action_refresh)  # the list shows the order as it now stands
-            return
-        self.app.call_from_thread(self._open_pending, txn)
+    @core_work(group="orders-write", done="_open_pending", refused="_resume_refused")
+    def _resume(self, txn: str) -> str:
+        # The core says whether it can still be paid (a timed-out order cannot).
+        self.core.payment_status.resumable(self.actor, txn)
+        return txn
+
+    def _resume_refused(self, error) -> None:
+        self.report(error, "Order cannot be paid")
+        self._said = f"Not payable: {error.message}"
+        self.action_refresh()  # the list shows the order as it now stands
 
     def _open_pending(self, txn: str) -> None:
         from .pending_order import PendingOrderScreen

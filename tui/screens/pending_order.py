@@ -17,7 +17,7 @@ order still processing when the operator leaves it unpaid (Back), or None if it 
 from __future__ import annotations
 
 from ..terminal_safe import markup_text as escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,9 +30,10 @@ from smartpay.core.views import OrderView
 from ..session import Session
 from ..widgets.countdown import Countdown
 from ..widgets.method_choice import MethodChoice
+from ..workers import CoreAnswers, core_work
 
 
-class PendingOrderScreen(Screen[OrderView | None]):
+class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
     CSS_PATH = "pending_order.tcss"
     BINDINGS = [
         Binding("ctrl+s", "pay", "Pay", id="pending.pay", tooltip="Pay the order with the chosen method"),
@@ -69,22 +70,22 @@ class PendingOrderScreen(Screen[OrderView | None]):
         self._load()
 
     # -- loading ---------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="pending-load")
-    def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
+    @core_work(group="pending-load", done="_loaded", refused="_refused")
+    def _load(self) -> OrderView | tuple:
+        """The order as it ended, or the order with its payment methods, coupons and balance."""
         core, actor = self.session.core, self.session.actor
-        try:
-            order = core.orders.get(actor, self.txn)
-            if OrderState(order.state).is_final:
-                self.app.call_from_thread(self._ended, order)
-                return
-            options = core.payments.options(actor, self.txn)
-            coupons = [] if order.total.is_credit else core.coupons.mine(actor, usable_only=True)
-            balance = core.credits.my_balance(actor)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._show, order, options, coupons, balance)
+        order = core.orders.get(actor, self.txn)
+        if OrderState(order.state).is_final:
+            return order
+        options = core.payments.options(actor, self.txn)
+        coupons = core.coupons.mine(actor, usable_only=True)  # which can pay this order: the core's preview
+        return order, options, coupons, core.credits.my_balance(actor)
+
+    def _loaded(self, loaded: OrderView | tuple) -> None:
+        if isinstance(loaded, OrderView):
+            self._ended(loaded)
+        else:
+            self._show(*loaded)
 
     def _show(self, order: OrderView, options, coupons, balance: int) -> None:
         self.order = order
@@ -122,24 +123,29 @@ class PendingOrderScreen(Screen[OrderView | None]):
         self._say("Paying…", busy=True)
         self._pay(method, codes, self.choice.method_label)
 
-    @work(thread=True, exclusive=True, group="pending-pay")
-    def _pay(self, method: str | None, codes: tuple[str, ...], label: str) -> None:
-        from smartpay.core.errors import SmartpayError
-        core, actor = self.session.core, self.session.actor
-        try:
-            outcome = core.payments.pay(actor, self.txn, method, codes)
-        except SmartpayError as exc:
-            order = None
-            try:  # a refusal may have ended the order (timed out): show how it stands now
-                order = core.orders.get(actor, self.txn)
-            except SmartpayError:
-                pass
-            self.app.call_from_thread(self._refused, exc, order)
-            return
+    @core_work(group="pending-pay", done="_paid", refused="_pay_refused", echo_args=True)
+    def _pay(self, method: str | None, codes: tuple[str, ...], label: str):
+        return self.session.core.payments.pay(self.session.actor, self.txn, method, codes)
+
+    def _paid(self, outcome, method: str | None, codes: tuple[str, ...], label: str) -> None:
         if outcome.redirect_url and not OrderState(outcome.order.state).is_final:
-            self.app.call_from_thread(self._open_hosted, outcome.order, outcome.redirect_url, label)
+            self._open_hosted(outcome.order, outcome.redirect_url, label)
         else:
-            self.app.call_from_thread(self._ended, outcome.order)
+            self._ended(outcome.order)
+
+    def _pay_refused(self, error, *_call) -> None:
+        self._refused(error)
+        self._order_after(error)  # a refusal may have ended the order (timed out): show how it stands now
+
+    @core_work(group="pending-reread", done="_refused_with_order", refused="_still_refused", echo_args=True)
+    def _order_after(self, error) -> OrderView:
+        return self.session.core.orders.get(self.session.actor, self.txn)
+
+    def _refused_with_order(self, order: OrderView, error) -> None:
+        self._refused(error, order)
+
+    def _still_refused(self, _reread_error, error) -> None:
+        """The order could not be read again: the payment's own refusal is already shown."""
 
     def _open_hosted(self, order: OrderView, url: str, label: str) -> None:
         from .hosted_payment import HostedPaymentScreen
@@ -190,19 +196,16 @@ class PendingOrderScreen(Screen[OrderView | None]):
         self._say("Cancelling…", busy=True)
         self._cancel()
 
-    @work(thread=True, exclusive=True, group="pending-pay")
-    def _cancel(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            order = self.session.core.payment_status.cancel(self.session.actor, self.txn)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._ended, order)
+    @core_work(group="pending-pay", done="_ended", refused="_refused")
+    def _cancel(self) -> OrderView:
+        return self.session.core.payment_status.cancel(self.session.actor, self.txn)
 
     @on(Countdown.Expired)
     def _window_closed(self) -> None:
-        # Pay stays enabled: the core has the last word (it times the order out and says so).
+        # Pay stays enabled: the core has the last word (it times the order out and says so). Once
+        # it has said so, its message stays: this general one would hide what happened.
+        if self.order is not None and OrderState(self.order.state).is_final:
+            return
         self._say("The payment window has closed; this order can no longer be paid.")
 
     @on(Button.Pressed, "#pending-back")

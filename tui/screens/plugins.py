@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label
 
+from smartpay.core.domain import Grant
+
 from ..widgets.pane import SectionPane
+from ..workers import core_work
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,8 @@ class PluginRow:
 
 def capabilities_of(method) -> str:
     """A method's declared capabilities, in the words an operator reads on the payment page."""
-    caps = [{"regular": "Stripe/PayPal Coupon grant", "credit": "Credit grant"}.get(method.family.value,
-                                                                                     method.family.value)]
+    caps = [{Grant.REGULAR: f"{Grant.REGULAR.label} grant", Grant.CREDIT: "Credit grant"}.get(method.family,
+                                                                                             method.family.value)]
     if method.supports_auto_renew:
         caps.append("auto-renew")
     if method.partial_tender:
@@ -67,17 +69,16 @@ class PluginsPane(SectionPane):
         self.query_one("#plugins-table").loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="plugins-load")
-    def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            loaded, skipped = plugin_rows(self.core.plugins)
-        except SmartpayError as exc:
-            self.report(exc)
-            loaded, skipped = [], []
-        self.app.call_from_thread(self._loaded, loaded, skipped)
+    @core_work(group="plugins-load", done="_loaded", refused="_load_refused")
+    def _load(self) -> tuple[list[PluginRow], list[tuple[str, str]]]:
+        return plugin_rows(self.core.plugins)
 
-    def _loaded(self, loaded: list[PluginRow], skipped: list[tuple[str, str]]) -> None:
+    def _load_refused(self, error) -> None:
+        self.report(error)
+        self._loaded(([], []))
+
+    def _loaded(self, rows: tuple[list[PluginRow], list[tuple[str, str]]]) -> None:
+        loaded, skipped = rows
         table = self.query_one("#plugins-table", DataTable)
         table.loading = False
         table.clear()

@@ -3,7 +3,7 @@ property managers. Community projects keep it on an "Advanced Info" tab, as Smar
 single-family projects have no property manager, hence no Pay By PM (docs/decisions.md)."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,9 +15,10 @@ from smartpay.core.views import ProjectView
 
 from ..session import Session
 from ..widgets.grants import GRANT_OPTIONS
+from ..workers import CoreAnswers, core_work
 
 
-class ProjectEditModal(ModalScreen[ProjectView | None]):
+class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
     CSS_PATH = "project_edit.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="project.cancel", tooltip="Close without saving"),
@@ -92,15 +93,9 @@ class ProjectEditModal(ModalScreen[ProjectView | None]):
         self.query_one("#project-save", Button).disabled = True
         self._save(grant)
 
-    @work(thread=True, exclusive=True, group="project-save")
-    def _save(self, grant: str) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            view = self.session.core.grants.set_pay_by_pm(self.session.actor, self.project.id, grant)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self.dismiss, view)
+    @core_work(group="project-save", done="dismiss", refused="_refused")
+    def _save(self, grant: str) -> ProjectView:
+        return self.session.core.grants.set_pay_by_pm(self.session.actor, self.project.id, grant)
 
     def _refused(self, error) -> None:
         self.query_one("#project-save", Button).disabled = False

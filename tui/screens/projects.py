@@ -2,7 +2,7 @@
 its GMT offset), item counts and the "Pay By PM" grant; Edit opens the project."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Tab, Tabs
@@ -12,6 +12,7 @@ from smartpay.core.views import ProjectView
 
 from ..widgets.grants import short_grant
 from ..widgets.pane import SectionPane
+from ..workers import core_work
 
 # Counts and the grant before the long date, so 80 columns show what an installer checks first.
 COLUMNS = ("Site", "Type", "Items", "Active", "Pay By PM", "Created", "Managers", "ID")
@@ -44,15 +45,13 @@ class ProjectsPane(SectionPane):
         self.query_one(DataTable).loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="projects-load")
-    def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            projects = self.core.accounts.projects(self.actor)
-        except SmartpayError as exc:
-            self.report(exc)
-            projects = []
-        self.app.call_from_thread(self._loaded, projects)
+    @core_work(group="projects-load", done="_loaded", refused="_load_refused")
+    def _load(self) -> list[ProjectView]:
+        return self.core.accounts.projects(self.actor)
+
+    def _load_refused(self, error) -> None:
+        self.report(error)
+        self._loaded([])
 
     def _loaded(self, projects: list[ProjectView]) -> None:
         self.projects = projects

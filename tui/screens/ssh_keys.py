@@ -3,7 +3,7 @@ fingerprint. Paste a public key line and press Enter to add it; `d` removes the 
 The core checks every line and has the last word; a refusal is shown under the box."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,9 +11,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..session import Session
+from ..workers import CoreAnswers, core_work
 
 
-class SshKeysModal(ModalScreen[None]):
+class SshKeysModal(CoreAnswers, ModalScreen[None]):
     CSS_PATH = "ssh_keys.tcss"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", id="ssh_keys.close", tooltip="Close"),
@@ -40,15 +41,18 @@ class SshKeysModal(ModalScreen[None]):
         self.query_one(Input).focus()
         self._load()
 
-    @work(thread=True, exclusive=True, group="ssh-keys")
     def _load(self, message: str = "") -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            keys = self.session.core.ssh_keys.keys_of(self.session.actor.login, by=self.session.actor)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._say, exc.message)
-            return
-        self.app.call_from_thread(self._show, keys, message)
+        self._keys(message)
+
+    @core_work(group="ssh-keys", done="_listed", refused="_refused")
+    def _keys(self, message: str):
+        return self.session.core.ssh_keys.keys_of(self.session.actor.login, by=self.session.actor), message
+
+    def _listed(self, answer) -> None:
+        self._show(*answer)
+
+    def _refused(self, error) -> None:
+        self._say(error.message)
 
     def _show(self, keys, message: str) -> None:
         table = self.query_one(DataTable)
@@ -72,19 +76,16 @@ class SshKeysModal(ModalScreen[None]):
             fingerprint = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             self._change("remove", fingerprint)
 
-    @work(thread=True, exclusive=True, group="ssh-keys")
-    def _change(self, what: str, value: str) -> None:
-        from smartpay.core.errors import SmartpayError
+    @core_work(group="ssh-keys", done="_changed", refused="_refused")
+    def _change(self, what: str, value: str) -> tuple[str, str]:
         service, actor = self.session.core.ssh_keys, self.session.actor
-        try:
-            if what == "add":
-                done = f"Added {service.add(actor.login, value, by=actor).fingerprint}."
-            else:
-                service.remove(actor.login, value, by=actor)
-                done = f"Removed {value}."
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._say, exc.message)
-            return
         if what == "add":
-            self.app.call_from_thread(self.query_one(Input).clear)
+            return what, f"Added {service.add(actor.login, value, by=actor).fingerprint}."
+        service.remove(actor.login, value, by=actor)
+        return what, f"Removed {value}."
+
+    def _changed(self, answer: tuple[str, str]) -> None:
+        what, done = answer
+        if what == "add":
+            self.query_one(Input).clear()
         self._load(done)

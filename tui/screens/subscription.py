@@ -2,32 +2,24 @@
 needs renewing — and "New subscription / Pay", which opens the wizard (screens/wizard/) to
 activate, renew or buy credits. The overview is read again when the wizard closes.
 
-A large distributor sees hundreds of thousands of items: two queries (projects, items) in a
-worker, and a VirtualTable that draws only the visible lines."""
+A large distributor sees hundreds of thousands of items: the core joins, orders and counts them
+(core.services.subscription_overview) in a worker, and a VirtualTable draws only the visible
+lines."""
 from __future__ import annotations
 
-import datetime as dt
-
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Label
 
-from smartpay.core.domain import ItemStatus
-from smartpay.core.views import ItemView, ProjectView
+from smartpay.core.services.subscription_overview import (EXPIRING_SOON, ItemCounts, SubscriptionOverview,
+                                                          subscription_overview)
 
 from ..widgets.pane import SectionPane
 from ..widgets.virtual_table import VirtualTable
+from ..workers import core_work
 
 # Expiry and status first: they are what an 80-column terminal must show.
 COLUMNS = ("Expiration Time", "Status", "Site", "Service Type", "Name", "Type")
-SOON = dt.timedelta(days=30)
-
-
-def expiry_order(item: ItemView):
-    # Expired and soon-to-expire first, then later expiries, never-activated last.
-    return (item.expires_at is None, item.expires_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc),
-            item.site, item.id)
 
 
 class SubscriptionPane(SectionPane):
@@ -58,28 +50,21 @@ class SubscriptionPane(SectionPane):
         self.query_one(VirtualTable).loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="subscription-load")
-    def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        rows: list[tuple[ProjectView, ItemView]] = []
-        try:
-            projects = {p.id: p for p in self.core.accounts.projects(self.actor)}
-            rows = [(projects[i.project_id], i) for i in self.core.accounts.visible_items(self.actor)
-                    if i.project_id in projects]
-        except SmartpayError as exc:
-            self.report(exc)
-        self.app.call_from_thread(self._loaded, rows, self.core.clock.now())
+    @core_work(group="subscription-load", done="_loaded", refused="_load_refused")
+    def _load(self) -> SubscriptionOverview:
+        return subscription_overview(self.core, self.actor)
 
-    def _loaded(self, rows: list[tuple[ProjectView, ItemView]], now: dt.datetime) -> None:
-        rows.sort(key=lambda pair: expiry_order(pair[1]))
+    def _load_refused(self, error) -> None:
+        self.report(error)
+        self._loaded(SubscriptionOverview((), ItemCounts(0, 0, 0, 0, 0)))
+
+    def _loaded(self, overview: SubscriptionOverview) -> None:
         fmt = self.core.ptime.format
         table = self.query_one(VirtualTable)
         table.loading = False
-        table.set_rows([(fmt(i.expires_at), i.status.value.title(), p.name, i.service_label, i.subject_name,
-                         p.type.label) for p, i in rows])
-        items = [i for _, i in rows]
-        soon = sum(1 for i in items if i.status == ItemStatus.ACTIVE and i.expires_at - now <= SOON)
-        counts = {s: sum(1 for i in items if i.status == s) for s in ItemStatus}
+        table.set_rows([(fmt(r.item.expires_at), r.item.status.value.title(), r.site, r.item.service_label,
+                         r.item.subject_name, r.project_type.label) for r in overview.rows])
+        n = overview.counts
         self.query_one("#subscription-summary", Label).update(
-            f"{len(items)} item{'' if len(items) == 1 else 's'} · {counts[ItemStatus.ACTIVE]} active ({soon} expire within 30 days) · "
-            f"{counts[ItemStatus.EXPIRED]} expired · {counts[ItemStatus.INACTIVE]} never activated")
+            f"{n.total} item{'' if n.total == 1 else 's'} · {n.active} active ({n.expiring_soon} expire within "
+            f"{EXPIRING_SOON.days} days) · {n.expired} expired · {n.inactive} never activated")

@@ -3,7 +3,7 @@ select offering exactly SmartPlus's three choices. The core validates and author
 marks the field it names and keeps everything typed."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -11,11 +11,12 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from smartpay.core.domain import Role
+from smartpay.core.domain import Grant, Role
 from smartpay.core.views import AccountView
 
 from ..session import Session
 from ..widgets.grants import GRANT_OPTIONS
+from ..workers import CoreAnswers, core_work
 
 ROLE_OPTIONS = [(Role.INSTALLER.label, Role.INSTALLER.value), (Role.SUB_DISTRIBUTOR.label, Role.SUB_DISTRIBUTOR.value)]
 # The core's field names (InvalidInput.field) → the box that holds them.
@@ -27,7 +28,7 @@ def form_row(label: str, widget: Widget, row_id: str | None = None) -> Horizonta
     return Horizontal(Label(label, classes="form-label"), widget, classes="form-row", id=row_id)
 
 
-class UserModal(ModalScreen[AccountView | None]):
+class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
     CSS_PATH = "user_form.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="user.cancel", tooltip="Close without saving"),
@@ -65,7 +66,7 @@ class UserModal(ModalScreen[AccountView | None]):
             if user is None:
                 yield form_row("Password", Input(placeholder="at least 8 characters", password=True,
                                                  id="user-password", compact=True))
-            grant = Select(GRANT_OPTIONS, value=(user.pay_by_installer.value if user else "none"),
+            grant = Select(GRANT_OPTIONS, value=(user.pay_by_installer.value if user else Grant.NONE.value),
                            allow_blank=False, id="user-grant", compact=True)
             row = form_row("Pay by Installer", grant, row_id="user-grant-row")
             row.display = is_installer
@@ -97,26 +98,19 @@ class UserModal(ModalScreen[AccountView | None]):
                           parent=str(self.query_one("#user-parent", Select).value),
                           login=self.query_one("#user-login", Input).value,
                           password=self.query_one("#user-password", Input).value,
-                          pay_by_installer=grant or "none")
+                          pay_by_installer=grant or Grant.NONE.value)
         else:
             values.update(login=self.user.login, pay_by_installer=grant)
         self.query_one("#user-error", Static).update("Saving…")
         self.query_one("#user-save", Button).disabled = True
         self._save(values)
 
-    @work(thread=True, exclusive=True, group="user-save")
-    def _save(self, values: dict) -> None:
-        from smartpay.core.errors import SmartpayError
+    @core_work(group="user-save", done="dismiss", refused="_refused")
+    def _save(self, values: dict) -> AccountView:
         accounts = self.session.core.accounts
-        try:
-            if self.user is None:
-                view = accounts.create_user(self.session.actor, **values)
-            else:
-                view = accounts.update_user(self.session.actor, **values)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self.dismiss, view)
+        if self.user is None:
+            return accounts.create_user(self.session.actor, **values)
+        return accounts.update_user(self.session.actor, **values)
 
     def _refused(self, error) -> None:
         """Show the refusal beside the form; the typed values stay where they are."""

@@ -8,7 +8,7 @@ The core decides who may do what (R1/R2):
 an installer that reached this pane would still be refused by the service."""
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,6 +21,7 @@ from ..widgets.debounce import Debouncer
 from ..widgets.grants import short_grant
 from ..widgets.pane import SectionPane
 from ..widgets.virtual_table import VirtualTable
+from ..workers import core_work
 
 COLUMNS = ("Login", "Role", "Pay by Installer", "Name", "Parent", "Email")
 # The Users screen lists who a distributor manages directly: installers and sub-distributors
@@ -75,16 +76,13 @@ class UsersPane(SectionPane):
         self.query_one(VirtualTable).loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="users-load")
-    def _load(self) -> None:
-        from smartpay.core.errors import SmartpayError
-        try:
-            users = [u for u in self.core.accounts.users(self.actor) if u.role in LISTED_ROLES]
-        except SmartpayError as exc:
-            self.report(exc)
-            self.app.call_from_thread(self._loaded, [])
-            return
-        self.app.call_from_thread(self._loaded, users)
+    @core_work(group="users-load", done="_loaded", refused="_load_refused")
+    def _load(self) -> list[AccountView]:
+        return [u for u in self.core.accounts.users(self.actor) if u.role in LISTED_ROLES]
+
+    def _load_refused(self, error) -> None:
+        self.report(error)
+        self._loaded([])
 
     def _loaded(self, users: list[AccountView]) -> None:
         self.users = users

@@ -1,10 +1,11 @@
 """The payment method step ("Choose the payment method. If coupons are available, you can check
 them."): every installed method, the eligible ones selectable and the others greyed with the
 plugin's own reason, and the operator's coupons as a checklist with their balances; what the
-checked coupons do not cover is paid by the chosen method (Stripe or PayPal).
+checked coupons do not cover is paid by the chosen whole method.
 
-The widget only holds the operator's choice; the core decides (payments.pay) and its refusal is
-shown by the screen, which keeps this widget — and so the choice — as it was."""
+The widget only holds the operator's choice; what the coupons cover is the core's own allocation
+(payment_preview.coupon_cover, the coupon plugin's arithmetic), the core decides (payments.pay),
+and its refusal is shown by the screen, which keeps this widget — and so the choice — as it was."""
 from __future__ import annotations
 
 from rich.markup import escape
@@ -16,6 +17,7 @@ from textual.widgets.selection_list import Selection
 
 from smartpay.core.money import Money
 from smartpay.core.payments import MethodOption
+from smartpay.core.services.payment_preview import coupon_cover, usable_coupons
 from smartpay.core.views import CouponView
 
 from .tcss_file import beside
@@ -25,15 +27,6 @@ def coupon_line(coupon: CouponView, local_date) -> str:
     """"CP-…  20.00 USD left of 50.00 USD · expires 2026-03-09" (fits 80 columns)."""
     expires = f" · expires {local_date(coupon.expires_at).isoformat()}" if coupon.expires_at else ""
     return f"{coupon.code}  {coupon.remaining.format()} left of {coupon.face_value.format()}{expires}"
-
-
-def coupons_cover(coupons: list[CouponView], codes: tuple[str, ...], total: Money) -> Money:
-    """What the checked coupons would pay of `total` (the core applies them in the same order)."""
-    left = total.amount
-    for coupon in coupons:
-        if coupon.code in codes and coupon.remaining.currency == total.currency:
-            left -= min(left, coupon.remaining.amount)
-    return Money(total.amount - left, total.currency)
 
 
 class MethodChoice(Vertical):
@@ -46,8 +39,8 @@ class MethodChoice(Vertical):
         self.options = options
         self.total = total
         self._fmt = local_date
-        # Coupons in another currency cannot pay this order: not offered.
-        self.coupons = [c for c in coupons if c.remaining.currency == total.currency]
+        # Coupons that cannot pay this order (another currency) are not offered.
+        self.coupons = usable_coupons(coupons, total)
         self.coupon_option = next((o for o in options if o.partial_tender), None)
 
     def compose(self) -> ComposeResult:
@@ -120,8 +113,8 @@ class MethodChoice(Vertical):
         if not codes:
             remainder.update("")
             return
-        covered = coupons_cover(self.coupons, codes, self.total)
-        rest = self.total - covered
+        cover = coupon_cover(self.coupons, codes, self.total)
+        covered, rest = cover.covered, cover.remainder
         if rest.amount == 0:
             remainder.update(f"Coupons cover the whole order ({self.total.format()})")
         else:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from textual.widget import Widget
 
 from ..session import Session
+from ..workers import CoreAnswers
 from .feedback import CoreFailed
 
 
-class SectionPane(Widget):
-    """`Pane(session, *, id=None)`, as sections.py expects."""
+class SectionPane(CoreAnswers, Widget):
+    """`Pane(session, *, id=None)`, as sections.py expects. Its workers are `core_work` ones
+    (tui/workers.py): they return their answer, and a refusal reaches the app's error path."""
 
     DEFAULT_CSS = """
     SectionPane { height: 100%; layout: vertical; }
@@ -28,5 +30,5 @@ class SectionPane(Widget):
         return self.session.actor
 
     def report(self, error: Exception, title: str = "") -> None:
-        """Show a core refusal (safe from a thread worker: post_message is thread-safe)."""
+        """Show a core refusal under `title` through the app's one error path."""
         self.post_message(CoreFailed(error, title))

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Checkbox, DataTable, Label, Static
 
+from smartpay.core.domain import PayIn
 from smartpay.core.views import Quote
 
 from .state import WizardChoices
@@ -17,8 +18,8 @@ from .summary import left_out_note, summary_markup
 TERMS = "By clicking the 'Pay' button, you are agreeing to our Terms and Conditions"
 
 
-def item_columns(pay_in: str) -> tuple[str, ...]:
-    return ("Site", "Company", "Service Type", "Name", "Email", "Credit" if pay_in == "credit" else "Price",
+def item_columns(pay_in: PayIn) -> tuple[str, ...]:
+    return ("Site", "Company", "Service Type", "Name", "Email", "Credit" if pay_in == PayIn.CREDIT else "Price",
             "Expiration Time", "Next Expiration Time")
 
 
@@ -34,7 +35,7 @@ class ConfirmationStep(Vertical):
         yield Static("", id="wiz-confirm-summary")
         yield Checkbox(TERMS, value=self.choices.accept_terms, compact=True, id="wiz-terms")
 
-    def show_quote(self, ptime, quote: Quote, pay_in: str) -> None:
+    def show_quote(self, ptime, quote: Quote, pay_in: PayIn) -> None:
         self.query_one("#wiz-items-heading", Label).update(f"{len(quote.lines)} Item(s)")
         table = self.query_one("#wiz-items", DataTable)
         table.display = True
@@ -42,7 +43,8 @@ class ConfirmationStep(Vertical):
         table.add_columns(*item_columns(pay_in))
         fmt = lambda t: ptime.format(t, with_offset=False)  # noqa: E731 (the heading's offset applies)
         table.add_rows([(line.site, line.company or "--", line.service_label, line.subject_name,
-                         line.subject_email or "--", str(line.credits) if pay_in == "credit" else line.price.plain(),
+                         line.subject_email or "--",
+                         str(line.credits) if pay_in == PayIn.CREDIT else line.price.plain(),
                          fmt(line.expires_at), fmt(line.next_expires_at)) for line in quote.lines])
         note = left_out_note(quote)
         self.query_one("#wiz-left-out", Static).update(escape(note))

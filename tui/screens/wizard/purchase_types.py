@@ -1,6 +1,7 @@
 """Step 1, Purchase Types: whose projects (distributors: the installer; property managers: the
 project, switched by name), the project type, Activate / Renew / Credit, and how to pay
-(Regular Payment or Credit Payment)."""
+(Regular Payment or Credit Payment). Which purposes a role may order and which ways to pay its
+grant allows are the core's answers (core.services.payment_preview); this step shows them."""
 from __future__ import annotations
 
 from textual import on
@@ -8,15 +9,16 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, RadioButton, RadioSet, Select, Static
 
-from smartpay.core.domain import ProjectType, Role
+from smartpay.core.domain import PayIn, ProjectType, Purpose, Role
+from smartpay.core.services.payment_preview import MethodBrief, PayInChoices, purposes_for
 
 from .fields import labelled
-from .state import ACTIVATION, CREDIT_PURCHASE, RENEWAL, WizardChoices
+from .methods_text import methods_phrase
+from .state import WizardChoices
 
-PURPOSES = ((ACTIVATION, "Activate"), (RENEWAL, "Renew"), (CREDIT_PURCHASE, "Credit"))
-PAY_INS = (("money", "Regular Payment"), ("credit", "Credit Payment"))
-CREDIT_NOTE = ("Regular Payment: Stripe, PayPal or coupons. Credit Payment is ONLY for commercial projects "
-               "created after June 1, 2025.")
+# The wizard's own words for the purposes (the order screens say "Monthly Fee" for a renewal).
+PURPOSE_LABELS = {Purpose.ACTIVATION: "Activate", Purpose.RENEWAL: "Renew", Purpose.CREDIT_PURCHASE: "Credit"}
+CREDIT_CLAUSE = "Credit Payment is ONLY for commercial projects created after June 1, 2025."
 
 
 class PurchaseTypesStep(Vertical):
@@ -36,13 +38,13 @@ class PurchaseTypesStep(Vertical):
         else:
             yield labelled("Project Type", Select([(t.label, t.value) for t in ProjectType], value=c.project_type,
                                                   allow_blank=False, compact=True, id="wiz-type"), id="wiz-type-row")
-        purposes = [p for p in PURPOSES if p[0] != CREDIT_PURCHASE or self.role.is_distributor]
-        yield labelled("Purchase Type", RadioSet(*[RadioButton(label, value=key == c.purpose, id=f"wiz-purpose-{key}")
-                                                   for key, label in purposes], compact=True, id="wiz-purpose"))
-        yield labelled("Payment", RadioSet(*[RadioButton(label, value=key == c.pay_in, id=f"wiz-pay-{key}")
-                                             for key, label in PAY_INS], compact=True, id="wiz-pay-in"),
+        yield labelled("Purchase Type", RadioSet(*[RadioButton(PURPOSE_LABELS[p], value=p == c.purpose,
+                                                               id=f"wiz-purpose-{p}")
+                                                   for p in purposes_for(self.role)], compact=True, id="wiz-purpose"))
+        yield labelled("Payment", RadioSet(*[RadioButton(p.label, value=p == c.pay_in, id=f"wiz-pay-{p}")
+                                             for p in PayIn], compact=True, id="wiz-pay-in"),
                        id="wiz-pay-row")
-        yield Static(CREDIT_NOTE, classes="muted wiz-note", id="wiz-types-note")
+        yield Static(CREDIT_CLAUSE, classes="muted wiz-note", id="wiz-types-note")
         yield Static("", classes="muted wiz-note", id="wiz-types-info")
 
     def on_mount(self) -> None:
@@ -59,6 +61,11 @@ class PurchaseTypesStep(Vertical):
         select.set_options(projects)
         if self.choices.pm_project is not None:
             select.value = self.choices.pm_project
+
+    def set_methods(self, money_methods: tuple[MethodBrief, ...]) -> None:
+        """The note under the choices names the installed methods, as their plugins label them."""
+        self.query_one("#wiz-types-note", Static).update(
+            f"{PayIn.MONEY.label}: {methods_phrase(money_methods)}. {CREDIT_CLAUSE}")
 
     def set_info(self, text: str) -> None:
         self.query_one("#wiz-types-info", Static).update(text)
@@ -81,7 +88,7 @@ class PurchaseTypesStep(Vertical):
     @on(Select.Changed, "#wiz-type")
     def _type(self, event: Select.Changed) -> None:
         if event.value is not Select.BLANK:
-            self.choices.project_type = str(event.value)
+            self.choices.project_type = ProjectType(event.value)
 
     @on(Select.Changed, "#wiz-project")
     def _project(self, event: Select.Changed) -> None:
@@ -89,17 +96,17 @@ class PurchaseTypesStep(Vertical):
 
     @on(RadioSet.Changed, "#wiz-purpose")
     def _purpose(self, event: RadioSet.Changed) -> None:
-        self.choices.purpose = event.pressed.id.removeprefix("wiz-purpose-")
+        self.choices.purpose = Purpose(event.pressed.id.removeprefix("wiz-purpose-"))
         self.sync()
 
     @on(RadioSet.Changed, "#wiz-pay-in")
     def _pay_in(self, event: RadioSet.Changed) -> None:
-        self.choices.pay_in = event.pressed.id.removeprefix("wiz-pay-")
+        self.choices.pay_in = PayIn(event.pressed.id.removeprefix("wiz-pay-"))
 
-    def show_pay_in(self, allowed: frozenset[str] | None = None) -> None:
-        """Press the radio of `choices.pay_in` (set by the screen from the payer's grant) and grey
-        out the kinds of payment the grant does not allow (`allowed`; None: all). The core refuses
-        them anyway (R1/R2); greyed, the operator is not sent on to be refused at the next step."""
-        for key, _ in PAY_INS:
-            self.query_one(f"#wiz-pay-{key}", RadioButton).disabled = allowed is not None and key not in allowed
+    def show_pay_in(self, choices: PayInChoices) -> None:
+        """Press the radio of `choices.pay_in` (set by the screen from the core's default) and grey
+        out the ways to pay the core says the grant does not allow. The core refuses them anyway
+        (R1/R2); greyed, the operator is not sent on to be refused at the next step."""
+        for option in choices.options:
+            self.query_one(f"#wiz-pay-{option.pay_in}", RadioButton).disabled = not option.allowed
         self.query_one(f"#wiz-pay-{self.choices.pay_in}", RadioButton).value = True

@@ -1,32 +1,34 @@
 """Step 2 of the wizard, the part that asks the core: the price quoted (debounced, in a worker)
 as the sites, service types and renewal term change, and the checks behind Next on the sites
 and renewal pages — a fresh quote, then the payment verdict for Regular or Credit Payment
-(core.services.wizard_queries). Mixed into SubscriptionWizard, whose handlers call these."""
+(core.services.wizard_queries.payable_quote). Mixed into SubscriptionWizard, whose handlers call
+these."""
 from __future__ import annotations
 
 import dataclasses
 
 from ...terminal_safe import markup_text as escape
-from textual import work
 from textual.widgets import Static
 
-from smartpay.core.errors import InvalidInput, NotEligible, SmartpayError
-from smartpay.core.services.wizard_queries import pay_in_verdict
+from smartpay.core.domain import PayIn, Purpose, RenewMode
+from smartpay.core.errors import InvalidInput
+from smartpay.core.services.wizard_queries import payable_quote
 from smartpay.core.views import Quote
 
+from ...workers import core_work
 from .renewal import RenewalStep
-from .state import ACTIVATION, RENEWAL, WizardChoices
+from .state import WizardChoices
 from .summary import summary_markup
 
 
-def price_markup(quote: Quote, pay_in: str, per_cycle: bool = False) -> str:
+def price_markup(quote: Quote, pay_in: PayIn, per_cycle: bool = False) -> str:
     """The bottom bar's price: the total (or, before the renewal term is chosen, per 30 days)."""
-    credit = pay_in == "credit"
+    credit = pay_in == PayIn.CREDIT
     if per_cycle:
         label = "Credits per 30 days" if credit else "Price per 30 days"
     else:
         label = "Total Credit" if credit else "Total Price"
-        if quote.renew_mode == "auto":  # auto-renew charges each 30-day cycle
+        if quote.renew_mode == RenewMode.AUTO:  # auto-renew charges each 30-day cycle
             label += " per cycle"
     total = f"{quote.total_credits:,}" if credit else quote.total.format()
     skipped = f" · {len(quote.excluded)} left out" if quote.excluded else ""
@@ -45,25 +47,23 @@ class QuoteSteps:
 
     def _probe(self, c: WizardChoices, page: str) -> dict:
         """Renewal terms for a quote: on the sites page, one 30-day cycle (the price per 30 days)."""
-        if c.purpose != RENEWAL:
+        if c.purpose != Purpose.RENEWAL:
             return {}
         if page == "details":
-            return dict(renew_mode="auto", auto_cycles=1)
+            return dict(renew_mode=RenewMode.AUTO, auto_cycles=1)
         return c.renew_kwargs()
 
-    @work(thread=True, exclusive=True, group="wizard-price")
-    def _price(self, gen: int, page: str, c: WizardChoices) -> None:
+    @core_work(group="wizard-price", done="_priced", refused="_price_refused", echo_args=True)
+    def _price(self, gen: int, page: str, c: WizardChoices) -> Quote | None:
         if not c.sites or (not c.all_services and not c.service_types) or c.site_count == 0:
-            self.app.call_from_thread(self._priced, gen, page, c, None, None)
-            return
-        try:
-            quote = self.core.quotes.quote(self.actor, c.purpose, c.selection(), **self._probe(c, page))
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._priced, gen, page, c, None, exc)
-            return
-        self.app.call_from_thread(self._priced, gen, page, c, quote, None)
+            return None
+        return self.core.quotes.quote(self.actor, c.purpose, c.selection(), **self._probe(c, page))
 
-    def _priced(self, gen: int, page: str, c: WizardChoices, quote: Quote | None, error: Exception | None) -> None:
+    def _price_refused(self, error: Exception, gen: int, page: str, c: WizardChoices) -> None:
+        self._priced(None, gen, page, c, error)
+
+    def _priced(self, quote: Quote | None, gen: int, page: str, c: WizardChoices, error: Exception | None = None
+                ) -> None:
         if gen != self._quote_gen or page != self.page:
             return  # a newer selection is being quoted
         price = self.query_one("#wiz-price", Static)
@@ -75,7 +75,7 @@ class QuoteSteps:
         if quote is None:
             price.update("[dim]Nothing selected[/dim]")
             return
-        per_cycle = page == "details" and c.purpose == RENEWAL
+        per_cycle = page == "details" and c.purpose == Purpose.RENEWAL
         price.update(price_markup(quote, c.pay_in, per_cycle))
         if page == "renewal":
             self.query_one(RenewalStep).show_summary(summary_markup(self.core.ptime, quote, c.pay_in))
@@ -88,46 +88,27 @@ class QuoteSteps:
         if not c.all_services and not c.service_types:
             raise InvalidInput("Service Type", "select at least one service type, or All")
 
-    def _quote_and_verdict(self, c: WizardChoices, page: str) -> Quote:
-        quote = self.core.quotes.quote(self.actor, c.purpose, c.selection(), **self._probe(c, page))
-        if quote.is_empty:
-            reasons = sorted({line.excluded_reason for line in quote.excluded if line.excluded_reason})
-            raise InvalidInput("items", "nothing to pay for" + (f": {'; '.join(reasons)}" if reasons
-                                                                  else " in this selection"))
-        final = page == "renewal" or c.purpose == ACTIVATION
-        verdict = pay_in_verdict(self.core, self.actor, c.pay_in, c.purpose, c.project_type,
-                                 {line.project_id for line in quote.lines},
-                                 quote.renew_mode if final else None, money_total=quote.total,
-                                 credit_total=quote.total_credits if final else 0)
-        if not verdict.eligible:
-            raise NotEligible(verdict.reason)
-        return quote
+    def _payable_quote(self, c: WizardChoices, page: str) -> Quote:
+        # The renewal term is final on the renewal page (and for an activation, which has none).
+        final = page == "renewal" or c.purpose == Purpose.ACTIVATION
+        return payable_quote(self.core, self.actor, c.pay_in, c.purpose, c.selection(), final=final,
+                             **self._probe(c, page))
 
-    @work(thread=True, exclusive=True, group="wizard-check")
-    def _check_details(self, c: WizardChoices) -> None:
-        try:
-            quote = self._quote_and_verdict(c, "details")
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._details_ok, c, quote)
+    @core_work(group="wizard-check", done="_details_ok", refused="_refused", echo_args=True)
+    def _check_details(self, c: WizardChoices) -> Quote:
+        return self._payable_quote(c, "details")
 
-    def _details_ok(self, c: WizardChoices, quote: Quote) -> None:
+    def _details_ok(self, quote: Quote, c: WizardChoices) -> None:
         self._done_checking()
-        if c.purpose == RENEWAL:
+        if c.purpose == Purpose.RENEWAL:
             self.show_page("renewal")
         else:
             self.quote = quote
             self.show_page("billing")
 
-    @work(thread=True, exclusive=True, group="wizard-check")
-    def _check_renewal(self, c: WizardChoices) -> None:
-        try:
-            quote = self._quote_and_verdict(c, "renewal")
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._renewal_ok, quote)
+    @core_work(group="wizard-check", done="_renewal_ok", refused="_refused")
+    def _check_renewal(self, c: WizardChoices) -> Quote:
+        return self._payable_quote(c, "renewal")
 
     def _renewal_ok(self, quote: Quote) -> None:
         self._done_checking()

@@ -9,7 +9,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
 from .fields import labelled
-from .state import AUTO, MANUAL, WizardChoices
+from smartpay.core.domain import RenewMode
+
+from .state import WizardChoices
 
 AUTO_NOTE = ("Renewal occurs every 30 days and extends the upcoming expiration date by 30 days. "
              "Coupons and credits are not supported for auto-renewal.")
@@ -23,8 +25,10 @@ class RenewalStep(Vertical):
     def compose(self) -> ComposeResult:
         c = self.choices
         yield Label("Renew", classes="wiz-heading")
-        yield labelled("Renewal", RadioSet(RadioButton("Manual Renew", value=c.renew_mode == MANUAL, id="wiz-mode-manual"),
-                                           RadioButton("Auto Renew", value=c.renew_mode == AUTO, id="wiz-mode-auto"),
+        yield labelled("Renewal", RadioSet(RadioButton("Manual Renew", value=c.renew_mode == RenewMode.MANUAL,
+                                                       id=f"wiz-mode-{RenewMode.MANUAL}"),
+                                           RadioButton("Auto Renew", value=c.renew_mode == RenewMode.AUTO,
+                                                       id=f"wiz-mode-{RenewMode.AUTO}"),
                                            compact=True, id="wiz-renew-mode"))
         yield labelled("Renew To", Input(c.renew_to, placeholder="YYYY-MM-DD", compact=True, id="wiz-renew-to"),
                        Label(self.gmt_offset, classes="muted wiz-offset"), id="wiz-manual-row")
@@ -44,7 +48,7 @@ class RenewalStep(Vertical):
         self.sync()
 
     def sync(self) -> None:
-        manual = self.choices.renew_mode == MANUAL
+        manual = self.choices.renew_mode == RenewMode.MANUAL
         self.query_one("#wiz-manual-row").display = manual
         self.query_one("#wiz-auto-rows").display = not manual
         self.query_one("#wiz-cycles-row").display = self.choices.auto_by == "cycles"
@@ -60,7 +64,7 @@ class RenewalStep(Vertical):
 
     @on(RadioSet.Changed, "#wiz-renew-mode")
     def _mode(self, event: RadioSet.Changed) -> None:
-        self.choices.renew_mode = event.pressed.id.removeprefix("wiz-mode-")
+        self.choices.renew_mode = RenewMode(event.pressed.id.removeprefix("wiz-mode-"))
         self.sync()
 
     @on(RadioSet.Changed, "#wiz-auto-by")

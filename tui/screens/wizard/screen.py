@@ -3,32 +3,37 @@
 
 This module is the controller: it owns the operator's choices (state.WizardChoices, shared by
 the steps, so Back shows them again), moves between the pages, and makes every core call in a
-thread worker. A refused step (no grant, not eligible, any core refusal) is reported through the
-desk's one error path and leaves the page and every choice as they were. Dismisses with the
-placed order's transaction number, or None when closed."""
+`core_work` thread worker. The rules are the core's answers (core.services.wizard_queries and
+payment_preview): the ways to pay a grant allows, the methods installed, the price of a credit
+purchase, whether a selection can be paid so. A refused step (no grant, not eligible, any core
+refusal) is reported through the desk's one error path and leaves the page and every choice as
+they were. Dismisses with the placed order's transaction number, or None when closed."""
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 
 from ...terminal_safe import markup_text as escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, ContentSwitcher, Footer, Input, RadioSet, Select, Static
 
-from smartpay.core.domain import Grant, Role
-from smartpay.core.errors import InvalidInput, SmartpayError
+from smartpay.core.domain import PayIn, Purpose, RenewMode, Role
+from smartpay.core.errors import InvalidInput
 from smartpay.core.money import Money
-from smartpay.core.services.wizard_queries import SiteRow, sites
+from smartpay.core.services.payment_preview import CreditPurchasePreview, PayInChoices, credit_purchase_preview
+from smartpay.core.services.wizard_queries import SiteRow, WizardStart, sites, wizard_start
 from smartpay.core.views import BillingInfoView, ProjectView, Quote
 
 from ...session import Session
 from ...widgets.check_table import CheckTable
 from ...widgets.debounce import Debouncer
 from ...widgets.feedback import CoreFailed
+from ...workers import CoreAnswers, core_work
+from .methods_text import methods_phrase
 from .confirmation import ConfirmationStep
 from .credits import CreditsStep
 from .payment_info import PaymentInfoStep
@@ -36,12 +41,10 @@ from .purchase_details import PurchaseDetailsStep
 from .purchase_types import PurchaseTypesStep
 from .quoting import QuoteSteps, price_markup
 from .renewal import RenewalStep
-from .state import PAGES, RENEWAL, STEP_TITLES, WizardChoices
+from .state import PAGES, STEP_TITLES, WizardChoices
 
 DEFAULT_RENEW_DAYS = 30  # "Renew To" starts 30 days ahead; the operator types the date wanted
 QUOTE_DELAY = 0.2        # seconds of calm before the price is quoted again
-# The kinds of payment an installer's or property manager's grant allows (R2): the others are greyed.
-_GRANTED = {Grant.REGULAR: frozenset({"money"}), Grant.CREDIT: frozenset({"credit"}), Grant.NONE: frozenset()}
 
 
 def steps_markup(current: int) -> str:
@@ -51,7 +54,7 @@ def steps_markup(current: int) -> str:
     return "".join(parts)
 
 
-class SubscriptionWizard(QuoteSteps, Screen[str | None]):
+class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
     CSS_PATH = "wizard.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", id="wizard.next", tooltip="Check this step and go to the next one"),
@@ -70,7 +73,7 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         self.billing: BillingInfoView | None = None
         self.per_credit: Money | None = None
         self.balance = 0
-        self.grant: Grant | None = None          # installers: Pay by Installer
+        self.start: WizardStart | None = None    # the core's answers the wizard opens with
         self.pm_projects: dict[int, ProjectView] = {}
         self.sites_scope: tuple | None = None
         self.last_error: Exception | None = None
@@ -109,46 +112,31 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         self._load_start()
 
     # -- first load ---------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="wizard-start")
-    def _load_start(self) -> None:
-        core, actor = self.core, self.actor
-        try:
-            found = dict(billing=core.billing.get(actor), balance=core.credits.my_balance(actor),
-                         per_credit=core.price_list.money(core.price_list.price_per_credit),
-                         today=core.ptime.local_date(core.clock.now()))
-            if actor.role.is_distributor:
-                found["installers"] = [(f"{a.login} — {a.name}", a.login)
-                                       for a in core.accounts.users(actor, role="installer")]
-            elif actor.role == Role.INSTALLER:
-                found["grant"] = core.accounts.me(actor).pay_by_installer
-            elif actor.role == Role.PROPERTY_MANAGER:
-                found["projects"] = core.accounts.projects(actor)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._started, found)
+    @core_work(group="wizard-start", done="_started", refused="_refused")
+    def _load_start(self) -> WizardStart:
+        return wizard_start(self.core, self.actor)
 
-    def _started(self, found: dict) -> None:
+    def _started(self, start: WizardStart) -> None:
         types = self.query_one(PurchaseTypesStep)
-        self.billing, self.balance, self.per_credit = found["billing"], found["balance"], found["per_credit"]
+        self.start = start
+        self.billing, self.balance, self.per_credit = start.billing, start.balance, start.per_credit
+        types.set_methods(start.money_methods)
         if not self.choices.renew_to:
-            self.choices.renew_to = (found["today"] + dt.timedelta(days=DEFAULT_RENEW_DAYS)).isoformat()
+            self.choices.renew_to = (start.today + dt.timedelta(days=DEFAULT_RENEW_DAYS)).isoformat()
             self.query_one("#wiz-renew-to", Input).value = self.choices.renew_to
         role = self.actor.role
         if role.is_distributor:
-            types.set_installers(found["installers"])
+            types.set_installers([(f"{a.login} — {a.name}", a.login) for a in start.installers])
             types.set_info(f"Available Credit: {self.balance:,}")
         elif role == Role.INSTALLER:
-            self.grant = found["grant"]
-            self.choices.pay_in = "credit" if self.grant == Grant.CREDIT else "money"
-            types.show_pay_in(_GRANTED[self.grant])
-            types.set_info(f"Pay by Installer: {self.grant.label}")
+            self._show_pay_in(start.pay_in)
+            types.set_info(f"Pay by Installer: {start.pay_in.grant.label}")
         else:
-            self.pm_projects = {p.id: p for p in found["projects"]}
-            types.set_projects([(p.name, p.id) for p in found["projects"]])
-            if self.choices.pm_project is None and found["projects"]:
-                self._pm_project_chosen(found["projects"][0].id)
-                self.query_one("#wiz-project", Select).value = found["projects"][0].id
+            self.pm_projects = {p.id: p for p in start.projects}
+            types.set_projects([(p.name, p.id) for p in start.projects])
+            if self.choices.pm_project is None and start.projects:
+                self._pm_project_chosen(start.projects[0].id)
+                self.query_one("#wiz-project", Select).value = start.projects[0].id
         self.query_one(CreditsStep).show_balance(self.balance)
         self.query_one(PaymentInfoStep).show_billing(self.billing)
         self.query_one("#wiz-next", Button).disabled = False
@@ -164,12 +152,16 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         if project is None:
             return
         self.choices.pm_project = project_id
-        self.choices.project_type = project.type.value
-        self.choices.pay_in = "credit" if project.pay_by_pm == Grant.CREDIT else "money"
+        self.choices.project_type = project.type
+        self._show_pay_in(self.start.project_pay_in[project_id])
         types = self.query_one(PurchaseTypesStep)
-        types.show_pay_in(_GRANTED[project.pay_by_pm])
         types.set_project_type_label(project.type.label)
         types.set_info(f"Pay By PM for '{project.name}': {project.pay_by_pm.label}")
+
+    def _show_pay_in(self, choices: PayInChoices) -> None:
+        """The core's answer to "how may this payer pay?" (R2): its default pressed, the rest greyed."""
+        self.choices.pay_in = choices.default
+        self.query_one(PurchaseTypesStep).show_pay_in(choices)
 
     # -- moving between pages -----------------------------------------------------------------
     def show_page(self, page: str) -> None:
@@ -201,7 +193,8 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
     def previous_page(self) -> str | None:
         c = self.choices
         return {"details": "types", "credits": "types", "renewal": "details",
-                "billing": "credits" if c.is_credit_purchase else "renewal" if c.purpose == RENEWAL else "details",
+                "billing": "credits" if c.is_credit_purchase else "renewal" if c.purpose == Purpose.RENEWAL
+                else "details",
                 "confirm": "billing"}.get(self.page)
 
     def action_back(self) -> None:
@@ -237,7 +230,7 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
                 self._checking(self._check_billing)
             elif self.page == "confirm":
                 self._checking(self._pay)
-        except SmartpayError as exc:
+        except InvalidInput as exc:  # the checks made on the spot, before any core call
             self._refused(exc)
 
     def _checking(self, worker) -> None:
@@ -249,7 +242,7 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         self.busy = False
         self.query_one("#wiz-next", Button).disabled = False
 
-    def _refused(self, error: Exception) -> None:
+    def _refused(self, error: Exception, *_call) -> None:
         """The one way a refusal reaches the operator: the app's error path; nothing is reset."""
         self._done_checking()
         self.last_error = error
@@ -277,22 +270,18 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
             self._load_sites(scope)
         self.show_page("details")
 
-    @work(thread=True, exclusive=True, group="wizard-sites")
-    def _load_sites(self, scope: tuple) -> None:
+    @core_work(group="wizard-sites", done="_sites_loaded", refused="_refused", echo_args=True)
+    def _load_sites(self, scope: tuple) -> tuple[list[int], list[tuple[str, ...]]]:
         installer, project_type, pm_project = scope
-        try:
-            if pm_project is not None:
-                p = self.pm_projects[pm_project]
-                projects = [SiteRow(p.id, p.name, p.type, p.installer_login, p.created_at, p.pay_by_pm)]
-            else:
-                projects = sites(self.core, self.actor, project_type, installer or None)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        keys, rows = PurchaseDetailsStep.site_rows(projects, self.core.ptime)
-        self.app.call_from_thread(self._sites_loaded, scope, keys, rows)
+        if pm_project is not None:
+            p = self.pm_projects[pm_project]
+            projects = [SiteRow(p.id, p.name, p.type, p.installer_login, p.created_at, p.pay_by_pm)]
+        else:
+            projects = sites(self.core, self.actor, project_type, installer or None)
+        return PurchaseDetailsStep.site_rows(projects, self.core.ptime)
 
-    def _sites_loaded(self, scope: tuple, keys: list[int], rows: list[tuple[str, ...]]) -> None:
+    def _sites_loaded(self, listed: tuple[list[int], list[tuple[str, ...]]], scope: tuple) -> None:
+        keys, rows = listed
         if scope != self.sites_scope:
             return  # the operator went back and chose other sites meanwhile
         self.query_one(PurchaseDetailsStep).set_sites(keys, rows)
@@ -318,32 +307,31 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
             self._show_credit_price()
 
     # -- step 2 for Credit ----------------------------------------------------------------------
-    def _credit_quantity(self) -> int:
-        from smartpay.core import validate
-        from smartpay.core.services.orders import MAX_CREDIT_PURCHASE
-        return validate.positive_int("credits", self.choices.credits, MAX_CREDIT_PURCHASE)
+    def _credit_purchase(self) -> CreditPurchasePreview:
+        """The core's price of the credits typed; InvalidInput("credits", …) when not a valid amount."""
+        return credit_purchase_preview(self.per_credit, self.choices.credits)
 
-    def _credit_price_markup(self, quantity: int) -> str:
-        per = self.per_credit
-        total = Money(per.amount * quantity, per.currency)
-        return f"[dim]Total Price:[/dim] [b]{total.format()}[/b] [dim]({per.format()} per credit)[/dim]"
+    @staticmethod
+    def _credit_price_markup(purchase: CreditPurchasePreview) -> str:
+        return (f"[dim]Total Price:[/dim] [b]{purchase.total.format()}[/b] "
+                f"[dim]({purchase.per_credit.format()} per credit)[/dim]")
 
     def _show_credit_price(self) -> None:
         step, price = self.query_one(CreditsStep), self.query_one("#wiz-price", Static)
         if self.per_credit is None:
             return
         try:
-            quantity = self._credit_quantity()
+            purchase = self._credit_purchase()
         except InvalidInput as exc:
             step.show_price("" if not self.choices.credits else f"[red]{escape(exc.message)}[/red]")
             price.update("")
             return
         step.mark(False)
-        step.show_price(self._credit_price_markup(quantity))
-        price.update(self._credit_price_markup(quantity))
+        step.show_price(self._credit_price_markup(purchase))
+        price.update(self._credit_price_markup(purchase))
 
     def _check_credits(self) -> None:
-        self._credit_quantity()  # raises InvalidInput("credits", …); the core checks again
+        self._credit_purchase()  # raises InvalidInput("credits", …); placing the order checks again
         self.query_one(CreditsStep).mark(False)
         self.show_page("billing")
 
@@ -352,14 +340,16 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         c = self.choices
         step = self.query_one(PaymentInfoStep)
         step.show_billing(self.billing)
+        money = methods_phrase(self.start.money_methods) if self.start else ""
         if c.is_credit_purchase:
-            how = "You pay this credit purchase with Stripe, PayPal or coupons on the next screen, after Pay."
-        elif c.pay_in == "credit":
+            how = f"You pay this credit purchase with {money} on the next screen, after Pay."
+        elif c.pay_in == PayIn.CREDIT:
             how = f"Paid with credits (Available Credit: {self.balance:,}) on the next screen, after Pay."
-        elif c.purpose == RENEWAL and c.renew_mode == "auto":
-            how = "Auto Renew: choose Stripe or PayPal on the next screen; the method is saved for each renewal."
+        elif c.purpose == Purpose.RENEWAL and c.renew_mode == RenewMode.AUTO:
+            auto = methods_phrase(self.start.auto_renew_methods) if self.start else ""
+            how = f"Auto Renew: choose {auto} on the next screen; the method is saved for each renewal."
         else:
-            how = "Choose Stripe, PayPal or coupons on the next screen, after Pay."
+            how = f"Choose {money} on the next screen, after Pay."
         step.show_how(how)
         if c.is_credit_purchase:
             self._show_credit_price()
@@ -376,22 +366,17 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
             self.billing = info
             self.query_one(PaymentInfoStep).show_billing(info)
 
-    @work(thread=True, exclusive=True, group="wizard-check")
-    def _check_billing(self, c: WizardChoices) -> None:
-        try:
-            info = self.core.billing.require(self.actor)
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._billing_ok, info)
+    @core_work(group="wizard-check", done="_billing_ok", refused="_refused")
+    def _check_billing(self, c: WizardChoices) -> BillingInfoView:
+        return self.core.billing.require(self.actor)
 
     def _billing_ok(self, info: BillingInfoView) -> None:
         self._done_checking()
         self.billing = info
         step = self.query_one(ConfirmationStep)
         if self.choices.is_credit_purchase:
-            quantity = self._credit_quantity()
-            step.show_credit_purchase(quantity, self._credit_price_markup(quantity))
+            purchase = self._credit_purchase()
+            step.show_credit_purchase(purchase.quantity, self._credit_price_markup(purchase))
         elif self.quote is not None:
             step.show_quote(self.core.ptime, self.quote, self.choices.pay_in)
         # R9: the terms are accepted for the order shown; if what is ordered changed since they
@@ -404,19 +389,13 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
         self.show_page("confirm")
 
     # -- step 4: Pay ----------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="wizard-check")
-    def _pay(self, c: WizardChoices) -> None:
+    @core_work(group="wizard-check", done="_placed", refused="_refused")
+    def _pay(self, c: WizardChoices) -> str:
         orders = self.core.orders
-        try:
-            if c.is_credit_purchase:
-                order = orders.create_credit_purchase(self.actor, c.credits, accept_terms=c.accept_terms)
-            else:
-                order = orders.create(self.actor, c.purpose, c.selection(), accept_terms=c.accept_terms,
-                                      pay_in=c.pay_in, **c.renew_kwargs())
-        except SmartpayError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._placed, order.txn)
+        if c.is_credit_purchase:
+            return orders.create_credit_purchase(self.actor, c.credits, accept_terms=c.accept_terms).txn
+        return orders.create(self.actor, c.purpose, c.selection(), accept_terms=c.accept_terms, pay_in=c.pay_in,
+                             **c.renew_kwargs()).txn
 
     def _placed(self, txn: str) -> None:
         self._done_checking()
@@ -427,5 +406,10 @@ class SubscriptionWizard(QuoteSteps, Screen[str | None]):
             self.app.notify(f"Order {txn} placed; pay it from Orders.", title="Pending Order")
             self.dismiss(txn)
             return
-        self.app.push_screen(PendingOrderScreen(self.session, txn), lambda _: self.dismiss(txn))
+        self.app.push_screen(PendingOrderScreen(self.session, txn), self._pending_closed)
+
+    def _pending_closed(self, _order) -> None:
+        # Not a lambda returning dismiss()'s awaitable: this callback runs in this screen's own
+        # message loop (Pay's answer arrived here), where awaiting its dismissal is refused.
+        self.dismiss(self.placed_txn)
 

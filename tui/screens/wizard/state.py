@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from smartpay.core.domain import PayIn, ProjectType, Purpose, RenewMode
 from smartpay.core.services.quotes import Selection
-
-ACTIVATION, RENEWAL, CREDIT_PURCHASE = "activation", "renewal", "credit_purchase"
-MANUAL, AUTO = "manual", "auto"
 
 # Pages of the wizard and the step (1–4) of "1 Purchase Types 2 Purchase Details 3 Payment
 # Information 4 Confirmation" each belongs to.
@@ -17,16 +15,16 @@ STEP_TITLES = ("Purchase Types", "Purchase Details", "Payment Information", "Con
 
 @dataclass
 class WizardChoices:
-    purpose: str = RENEWAL
+    purpose: Purpose = Purpose.RENEWAL
     installer: str = ""                 # distributors: "" = all installers of the downline
-    project_type: str = "commercial"
+    project_type: ProjectType = ProjectType.COMMERCIAL
     pm_project: int | None = None       # property managers: the project switched to
     sites: set[int] = field(default_factory=set)   # checked site ids (the CheckTable's own set)
     site_count: int = 0                 # how many sites the sites step lists
     service_types: tuple[str, ...] = ()  # the types ticked (when not all of them)
     all_services: bool = True            # "All": every service type, new ones included
-    pay_in: str = "money"
-    renew_mode: str = MANUAL
+    pay_in: PayIn = PayIn.MONEY
+    renew_mode: RenewMode = RenewMode.MANUAL
     renew_to: str = ""
     auto_by: str = "cycles"             # "cycles" or "until"
     auto_cycles: str = "1"
@@ -36,7 +34,7 @@ class WizardChoices:
 
     @property
     def is_credit_purchase(self) -> bool:
-        return self.purpose == CREDIT_PURCHASE
+        return self.purpose == Purpose.CREDIT_PURCHASE
 
     def selection(self) -> Selection:
         """The core's Selection: every listed site checked is sent as "all" (no id list), so
@@ -47,10 +45,10 @@ class WizardChoices:
                          service_types=() if self.all_services else self.service_types)
 
     def renew_kwargs(self) -> dict:
-        if self.purpose != RENEWAL:
+        if self.purpose != Purpose.RENEWAL:
             return {}
-        if self.renew_mode == MANUAL:
-            return dict(renew_mode=MANUAL, renew_to=self.renew_to)
+        if self.renew_mode == RenewMode.MANUAL:
+            return dict(renew_mode=RenewMode.MANUAL, renew_to=self.renew_to)
         if self.auto_by == "cycles":
-            return dict(renew_mode=AUTO, auto_cycles=self.auto_cycles)
-        return dict(renew_mode=AUTO, auto_until=self.auto_until)
+            return dict(renew_mode=RenewMode.AUTO, auto_cycles=self.auto_cycles)
+        return dict(renew_mode=RenewMode.AUTO, auto_until=self.auto_until)

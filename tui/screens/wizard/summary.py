@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from ...terminal_safe import markup_text as escape
 
-from smartpay.core.domain import SERVICE_TYPES
+from smartpay.core.domain import SERVICE_TYPES, PayIn, Purpose, RenewMode
 from smartpay.core.views import Quote
 
 
 def term_line(ptime, quote: Quote) -> tuple[str, str] | None:
-    if quote.renew_mode == "manual" and quote.renew_to:
+    if quote.renew_mode == RenewMode.MANUAL and quote.renew_to:
         offset = ptime.offset_label(ptime.end_of_day(quote.renew_to))
         return "Renew To", f"{quote.renew_to.isoformat()} {offset}"
-    if quote.renew_mode == "auto":
+    if quote.renew_mode == RenewMode.AUTO:
         lasts = f"{quote.auto_cycles} cycle(s) of 30 days" if quote.auto_cycles else f"until {quote.auto_until}"
         return "Auto Renew", f"every 30 days, {lasts}"
     return None
 
 
-def summary_pairs(ptime, quote: Quote, pay_in: str) -> list[tuple[str, str]]:
-    word = "Activation" if quote.purpose == "activation" else "Renewal"
+def summary_pairs(ptime, quote: Quote, pay_in: PayIn) -> list[tuple[str, str]]:
+    word = "Activation" if quote.purpose == Purpose.ACTIVATION else "Renewal"
     pairs: list[tuple[str, str]] = []
     term = term_line(ptime, quote)
     if term:
@@ -28,15 +28,15 @@ def summary_pairs(ptime, quote: Quote, pay_in: str) -> list[tuple[str, str]]:
     pairs += [(f"Number of {word} {label}(s)", str(quote.counts.get(key, 0)))
               for key, label in SERVICE_TYPES[quote.project_type].items()]
     # Auto-renew is charged per 30-day cycle: the total is what each cycle costs.
-    each = " per cycle" if quote.renew_mode == "auto" else ""
-    if pay_in == "credit":
+    each = " per cycle" if quote.renew_mode == RenewMode.AUTO else ""
+    if pay_in == PayIn.CREDIT:
         pairs.append((f"Total Credit{each}", str(quote.total_credits)))
     else:
         pairs.append((f"Total Price{each}", quote.total.format()))
     return pairs
 
 
-def summary_markup(ptime, quote: Quote, pay_in: str, columns: int = 1) -> str:
+def summary_markup(ptime, quote: Quote, pay_in: PayIn, columns: int = 1) -> str:
     """The pairs as "Label: value" lines, `columns` per line (two fit 80 columns)."""
     cells = [f"[dim]{escape(k)}:[/dim] [b]{escape(v)}[/b]" for k, v in summary_pairs(ptime, quote, pay_in)]
     plain = [f"{k}: {v}" for k, v in summary_pairs(ptime, quote, pay_in)]
