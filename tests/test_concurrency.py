@@ -7,7 +7,6 @@ and opens its own connection — nothing is shared but the database."""
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import random
 import traceback
 from collections import Counter
@@ -24,10 +23,10 @@ from smartpay.core.errors import InsufficientCredit, OrderStateError, PaymentInP
 from smartpay.core.services.quotes import Selection
 
 from support import CHEAP_PASSWORDS, NOW, billing
+from processes import run_behind_barrier
 
 pytestmark = pytest.mark.slow
 
-CTX = multiprocessing.get_context("spawn")
 START_TIMEOUT = 90     # seconds a worker waits at the barrier for the others (spawn start-up included)
 JOIN_TIMEOUT = 120
 
@@ -106,20 +105,7 @@ def _pay_worker(db_url: str, txns: list[str], barrier, results) -> None:
 
 def _run(target, arg_lists: list[tuple]) -> list:
     """Start one process per argument tuple behind a shared barrier; collect one result each."""
-    barrier = CTX.Barrier(len(arg_lists))
-    results = CTX.Queue()
-    procs = [CTX.Process(target=target, args=(*args, barrier, results)) for args in arg_lists]
-    for p in procs:
-        p.start()
-    try:
-        out = [results.get(timeout=JOIN_TIMEOUT) for _ in procs]
-    finally:
-        for p in procs:
-            p.join(JOIN_TIMEOUT)
-            if p.is_alive():
-                p.kill()
-    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
-    return out
+    return run_behind_barrier([(target, args) for args in arg_lists], JOIN_TIMEOUT)
 
 
 # -- (a) the ledger under contention ------------------------------------------------------------------

@@ -6,7 +6,6 @@ Workers start with multiprocessing's 'spawn' context (each imports smartpay afre
 own connection) and race behind a barrier, as in tests/test_concurrency.py."""
 from __future__ import annotations
 
-import multiprocessing
 import random
 import time
 import traceback
@@ -22,10 +21,10 @@ from smartpay.core.errors import AccountLocked, AuthenticationFailed
 from smartpay.core.passwords import Passwords
 
 from support import CHEAP_PASSWORDS, NOW, PASSWORD
+from processes import run_behind_barrier
 
 pytestmark = pytest.mark.slow
 
-CTX = multiprocessing.get_context("spawn")
 START_TIMEOUT = 90
 JOIN_TIMEOUT = 180
 GUESSERS = 12
@@ -106,20 +105,7 @@ def _revoke_worker(db_url: str, barrier, results) -> None:
 
 
 def _run(jobs: list[tuple]) -> list:
-    barrier = CTX.Barrier(len(jobs))
-    results = CTX.Queue()
-    procs = [CTX.Process(target=target, args=(*args, barrier, results)) for target, args in jobs]
-    for p in procs:
-        p.start()
-    try:
-        out = [results.get(timeout=JOIN_TIMEOUT) for _ in procs]
-    finally:
-        for p in procs:
-            p.join(JOIN_TIMEOUT)
-            if p.is_alive():
-                p.kill()
-    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
-    return out
+    return run_behind_barrier(jobs, JOIN_TIMEOUT)
 
 
 def _plant_hash(login: str) -> None:
