@@ -282,3 +282,33 @@ def json_option(f):
                         help="Print JSON instead of a table: money as integer minor units with its currency "
                              "({\"amount\": 4944, \"currency\": \"USD\"} is 49.44 USD), credits as whole "
                              "numbers, times in UTC (ISO 8601, +00:00), dates as platform-time calendar days.")(f)
+
+
+LOG_ENV = "SMARTPAY_LOG"
+LOG_LEVEL_ENV = "SMARTPAY_LOG_LEVEL"
+
+
+def log_to_file() -> None:
+    """Send the plugin host's log (`smartpay.plugins`) to a file — $SMARTPAY_LOG, else
+    smartpay.log in the user log dir — never to the terminal: a plugin's traceback (M8) must
+    not land on an operator's screen or in a desk drawn over SSH. $SMARTPAY_LOG_LEVEL (e.g. DEBUG) asks for more, such as the
+    plugins deliberately disabled. Once per process; a log that cannot be opened is dropped."""
+    import logging
+    logger = logging.getLogger("smartpay.plugins")
+    if any(getattr(h, "smartpay_log", False) for h in logger.handlers):
+        return
+    path = os.environ.get(LOG_ENV, "").strip()
+    if not path:
+        import platformdirs
+        path = os.path.join(platformdirs.user_log_dir("smartpay", appauthor=False), "smartpay.log")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    except OSError:
+        handler = logging.NullHandler()
+    handler.smartpay_log = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    level = os.environ.get(LOG_LEVEL_ENV, "").strip().upper()
+    if level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        logger.setLevel(level)

@@ -17,17 +17,17 @@ from ..clock import Clock
 from ..db.database import locked
 from ..db.models import Item, Order, OrderItem, PaymentAttempt
 from ..domain import AttemptState, OrderState
-from ..errors import InvalidInput, NotEligible, OrderStateError, OrderTimedOut, PaymentInProgress, PermissionDenied
+from ..errors import InvalidInput, NotEligible, OrderStateError, OrderTimedOut, PaymentInProgress, PermissionDenied, \
+    PluginError
 from ..money import Money
 from ..platform_time import PlatformTime
 from ..plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentContext, PaymentMethod
-from ..plugin_host.method import ask_expire, ask_status
 from ..services.base import Service
 from ..views import Actor
 from . import attempts
 from .completion import OrderCompletion
 from .contexts import PaymentContexts
-from .eligibility import MethodOption, PaymentMethods
+from .eligibility import MethodOption, PaymentMethods, labelled
 from .outcome import PaymentOutcome
 from .requests import ChargeRequests, charge_request
 from .settlement import Settlement
@@ -68,7 +68,7 @@ class PaymentService(Service):
             raise InvalidInput("method", "choose a payment method")
         remainder_method = self.methods.get(method) if method else None
         coupon_method = self.methods.coupons() if codes else None
-        if remainder_method is not None and remainder_method.partial_tender and codes:
+        if remainder_method is not None and remainder_method.redeems_coupons and codes:
             raise InvalidInput("method", f"{remainder_method.label} cannot pay the rest of an order; choose "
                                          f"Stripe or PayPal")
         timed_out = False
@@ -146,7 +146,7 @@ class PaymentService(Service):
         result = method.charge(charge_request(order, amount, attempt.idempotency_key, context, tender, codes))
         if result.status != ChargeStatus.PROCESSED:
             # Raising rolls back the whole transaction: nothing this payment wrote survives (M6).
-            raise NotEligible(f"{method.label}: {result.message or 'payment refused'}")
+            raise NotEligible(labelled(method.label, result.message or "payment refused"))
         attempts.settle(attempt, AttemptState.SUCCEEDED, result, self.now(), amount=result.amount or amount)
         return result
 
@@ -156,11 +156,13 @@ class PaymentService(Service):
         try:
             result = method.charge(request)
         except Exception as exc:  # a crash or transport error: the outcome is unknown (M3)
-            # A third-party plugin's exception text may quote a payload or a secret: the attempt
-            # (and the payer's screen) get the type name only; the detail goes to the debug log.
+            # A plugin's exception text may quote a payload or a secret: the contained method
+            # (plugin_host/contained.py) logged the traceback and raised a PluginError naming the
+            # plugin and the exception's type only; that, or a type name, is all the payer sees.
             log.debug("payment method %s raised while charging order %s", method.key, txn, exc_info=True)
+            cause = exc.message if isinstance(exc, PluginError) else type(exc).__name__
             result = ChargeResult(ChargeStatus.UNDEFINED,
-                                  message=f"{type(exc).__name__}: the payment provider did not answer clearly; "
+                                  message=f"{cause}: the payment provider did not answer clearly; "
                                           f"the payment is checked again later")
         return self.record_result(actor, txn, attempt_id, result)
 
@@ -173,8 +175,8 @@ class PaymentService(Service):
         plugin's, not yet checked to be a ChargeResult."""
         method = self.methods.get(attempt.method)
         request = self.requests.rebuild(order, attempt)
-        ask = ask_expire if overdue else ask_status
-        return ask(method, order.txn, attempt.provider_ref, request)
+        ask = method.expire if overdue else method.status
+        return ask(order.txn, attempt.provider_ref, request)
 
     def record_result(self, actor: Actor | None, txn: str, attempt_id: int, result: ChargeResult,
                       window_closed: bool = False) -> PaymentOutcome:

@@ -17,6 +17,7 @@ class CouponMethod(PaymentMethod):
     family = Grant.REGULAR
     supports_auto_renew = False
     partial_tender = True
+    redeems_coupons = True
     currencies = None
     settles_in_core = True
     version = __version__
