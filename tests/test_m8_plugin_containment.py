@@ -234,3 +234,21 @@ def test_m8_the_host_hands_out_contained_methods():
     assert isinstance(method, ContainedMethod) and method.plugin == "oops_pay"
     assert method.key == "oops" and method.settles_in_core is True and type(method.inner) is _RaisingInCore
     assert isinstance(ChargeResult(ChargeStatus.ERROR, message="x"), ChargeResult)
+
+
+# -- the small ones ----------------------------------------------------------------------------------------
+def test_order_show_json_gives_attempt_detail_as_an_object(desk, run):
+    order = community_order(desk, ["apt101"])
+    calm(run("order", "pay", "--as", "aktest", order.txn, "--method", "broken"))
+    shown = json.loads(calm(run("order", "show", "--as", "aktest", order.txn, "--json")).stdout)
+    [attempt] = shown["attempts"]
+    assert isinstance(attempt["detail"], dict)
+
+
+def test_a_refusal_says_the_methods_label_once(desk, run):
+    from smartpay.core.payments.eligibility import labelled
+    assert labelled("Bank transfer", "Bank transfer is for distributors") == "Bank transfer is for distributors"
+    assert labelled("Bank transfer", "distributors only") == "Bank transfer: distributors only"
+    order = community_order(desk, ["apt101"])
+    refused = run("order", "pay", "--as", "aktest", order.txn, "--method", "credit")
+    assert refused.exit_code == 2 and refused.stderr.count("Credit") <= 1, refused.stderr

@@ -2,13 +2,11 @@
 do not cover is paid by another method in the same order."""
 from __future__ import annotations
 
-from smartpay.core import hookimpl
-from smartpay.core.domain import Grant, RenewMode
-from smartpay.core.money import Money
-from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility,
-                                       PaymentContext, PaymentMethod)
+from smartpay.core.plugin_api import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility, Grant, Money,
+                                      PaymentContext, PaymentMethod, RenewMode, hookimpl)
 
 __version__ = "1.0.0"
+SMARTPAY_API_VERSION = "1.0"
 
 
 class CouponMethod(PaymentMethod):
