@@ -477,3 +477,53 @@ def test_coupons_are_recognised_by_their_own_capability_not_by_partial_tender(op
     methods = PaymentMethods(core.plugins)
     assert methods.coupons().key == "coupon"      # the coupon plugin declares redeems_coupons
     assert methods.get("giftcard").redeems_coupons is False
+
+
+# -- register_commands ------------------------------------------------------------------------------
+COMMANDS_PLUGIN = """
+    import click
+    from smartpay.core.plugin_api import hookimpl
+
+    @hookimpl
+    def register_commands(cli):
+        @cli.command("hello-office")
+        @click.option("--name", default="world")
+        def hello(name):
+            '''Say hello (a plugin's own command).'''
+            click.echo(f"hello {name} from the office plugin")
+
+        @cli.command("explode")
+        def explode():
+            '''A plugin command with a bug.'''
+            raise RuntimeError("boom sk_live_secret")
+
+        @cli.command("plugins")
+        def shadow():
+            '''Tries to replace a built-in command: refused.'''
+            click.echo("shadowed!")
+"""
+
+
+def test_register_commands_adds_a_plugins_own_commands_lazily_and_lists_them(tmp_path):
+    fake_distribution(tmp_path, "smartpay_office_cmds", {"office_cmds": "smartpay_test_office_cmds"},
+                      {"smartpay_test_office_cmds": COMMANDS_PLUGIN})
+    smartpay = str(Path(sys.executable).with_name("smartpay"))
+    env = clean_env(PYTHONPATH=str(tmp_path), SMARTPAY_LOG=str(tmp_path / "smartpay.log"),
+                    SMARTPAY_DB=f"sqlite:///{tmp_path / 'x.db'}")
+
+    def run(*args):
+        return subprocess.run([smartpay, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    hello = run("hello-office", "--name", "Ann")
+    assert hello.returncode == 0 and hello.stdout.strip() == "hello Ann from the office plugin", hello.stderr
+    listed = json.loads(run("plugins", "--json").stdout)           # still the desk's own `plugins`
+    assert {"name": "hello-office", "plugin": "office_cmds"} in listed["commands"]
+    assert "plugins" not in {c["name"] for c in listed["commands"]}
+    [office] = [p for p in listed["plugins"] if p["name"] == "office_cmds"]
+    assert office["hooks"] == ["register_commands"]
+    boom = run("explode")                                           # M8: one line, no traceback, logged
+    assert boom.returncode == 1 and boom.stderr.strip() == ("error: plugin error (office_cmds): the command "
+                                                            "failed (RuntimeError); details are in the log")
+    assert "sk_live_secret" in (tmp_path / "smartpay.log").read_text()
+    # --help does not load plugins (start-up stays fast): it lists the desk's commands only
+    assert "hello-office" not in run("--help").stdout

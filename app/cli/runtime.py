@@ -54,6 +54,37 @@ class SmartpayGroup(click.Group):
         except click.UsageError as exc:
             raise one_line_usage(exc) from None
 
+    # Plugins' own commands (the register_commands hook): loaded only when a command name is
+    # not the desk's own, so `smartpay --help` and every built-in command stay as fast as before
+    # (loading the plugins imports the payment SDKs: ~0.6 s). name → plugin that registered it.
+    plugin_commands: dict[str, str] | None = None
+
+    def get_command(self, ctx: click.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is None and self.plugin_commands is None:
+            self.load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+    def load_plugin_commands(self) -> dict[str, str]:
+        """Add every plugin's commands (once); a name the desk or an earlier plugin already uses
+        is refused and logged. Returns name → plugin."""
+        if self.plugin_commands is not None:
+            return self.plugin_commands
+        import logging
+        from smartpay.core.plugin_host import PluginHost
+        log_to_file()  # resolving a command name comes before the root callback sets the log up
+        self.plugin_commands = {}
+        for plugin, group in PluginHost().collect_commands(click.Group):
+            for name, command in group.commands.items():
+                if name in self.commands:
+                    logging.getLogger("smartpay.plugins").warning(
+                        "plugin %s: command %r refused: the name is taken", plugin, name)
+                    continue
+                self.add_command(command, name)
+                self.plugin_commands[name] = plugin
+        return self.plugin_commands
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -63,6 +94,12 @@ class SmartpayGroup(click.Group):
             raise
         except Exception as exc:
             failure = translate(exc)
+            plugin = (self.plugin_commands or {}).get(ctx.invoked_subcommand or "")
+            if failure is None and plugin is not None:  # M8: a plugin's command fails alone
+                from smartpay.core.plugin_host.contained import plugin_error, report
+                report(plugin, f"command {ctx.invoked_subcommand}", exc)
+                failure = Failure(f"{plugin_error(plugin)}: the command failed ({type(exc).__name__}); "
+                                  f"details are in the log", exit_code=1)
             if failure is None:
                 raise
             raise failure from None

@@ -205,6 +205,22 @@ class PluginHost:
             except Exception as exc:
                 report(impl.plugin_name, f"order_completed for {getattr(order, 'txn', '?')}", exc)
 
+    def collect_commands(self, new_group: Callable[[], Any]) -> list[tuple[str, Any]]:
+        """(plugin name, group) for every plugin implementing `register_commands`: each plugin
+        registers into a fresh group of its own (`new_group()`), so it cannot replace the desk's
+        commands or another plugin's; one that raises is logged and left out (M8). The core
+        stays free of the CLI: the caller says what a group is (click, for `smartpay`)."""
+        collected = []
+        for impl in self._impls("register_commands"):
+            group = new_group()
+            try:
+                impl.function(**{k: group for k in impl.argnames})
+            except Exception as exc:
+                report(impl.plugin_name, "register_commands", exc)
+                continue
+            collected.append((impl.plugin_name, group))
+        return collected
+
     def _impls(self, hook: str) -> list:
         """A hook's implementations in the order pluggy would call them (wrappers left out)."""
         impls = getattr(self._ensure_loaded().hook, hook).get_hookimpls()
