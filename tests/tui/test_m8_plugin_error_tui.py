@@ -114,3 +114,28 @@ def test_m8_the_real_desk_shows_plugin_error_and_stays_up_in_tmux(tmp_path):
         assert "deliberately broke check_eligibility" in log.read_text()   # the traceback went to the log
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+# -- offline methods on the Pending Order screen -------------------------------------------------------
+@pytest.mark.asyncio
+async def test_pending_order_shows_offline_instructions_and_ends_when_the_operator_confirms(
+        demo_core, session_for, tmp_path, monkeypatch):
+    info = tmp_path / "site2" / "smartpay_cash_office-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: smartpay-cash-office\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[smartpay]\ncash_office_pay = offline_plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site2"))
+    order = sunrise_renewal(demo_core)
+    session = session_for("aktest")
+    app = desk_app(session)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_pending(pilot, session, order.txn)
+        screen.choice.choose("cash_office")
+        await pilot.pause()
+        await pilot.click("#pending-pay")
+        await until(pilot, lambda: "Bring " in str(screen.query_one("#pending-instructions").render()),
+                    what="the instructions")
+        assert order.txn in str(screen.query_one("#pending-instructions").render())
+        demo_core.offline_payments.confirm(order.txn, "RCPT-9")    # the operator, elsewhere
+        await until(pilot, lambda: isinstance(app.screen, PaymentResultScreen), what="the result")
+        assert demo_core.orders.get(session.actor, order.txn).state == "succeeded"

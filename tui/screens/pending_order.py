@@ -58,6 +58,9 @@ class PendingOrderScreen(Screen[OrderView | None]):
             yield Static("", id="pending-credit")
             yield Static(escape(self.session.core.settings.payee_notice), id="pending-payee")
             yield Static("", id="pending-amount")
+            instructions = Static("", id="pending-instructions")
+            instructions.display = False  # only while an offline payment waits
+            yield instructions
             yield Static("", id="pending-message", classes="form-error")
             with Horizontal(id="pending-buttons"):
                 yield Button("Pay", variant="primary", id="pending-pay", disabled=True)
@@ -77,6 +80,10 @@ class PendingOrderScreen(Screen[OrderView | None]):
             order = core.orders.get(actor, self.txn)
             if OrderState(order.state).is_final:
                 self.app.call_from_thread(self._ended, order)
+                return
+            instructions = core.payments.instructions(order)
+            if instructions:  # resumed while an offline payment waits for the operator
+                self.app.call_from_thread(self._waiting, order, instructions)
                 return
             options = core.payments.options(actor, self.txn)
             coupons = [] if order.total.is_credit else core.coupons.mine(actor, usable_only=True)
@@ -136,10 +143,39 @@ class PendingOrderScreen(Screen[OrderView | None]):
                 pass
             self.app.call_from_thread(self._refused, exc, order)
             return
-        if outcome.redirect_url and not OrderState(outcome.order.state).is_final:
+        if outcome.instructions and not OrderState(outcome.order.state).is_final:
+            self.app.call_from_thread(self._waiting, outcome.order, outcome.instructions)
+        elif outcome.redirect_url and not OrderState(outcome.order.state).is_final:
             self.app.call_from_thread(self._open_hosted, outcome.order, outcome.redirect_url, label)
         else:
             self.app.call_from_thread(self._ended, outcome.order)
+
+    # -- offline methods: the payer reads the instructions until the operator settles it ----------
+    def _waiting(self, order: OrderView, instructions: str) -> None:
+        self.order = order
+        self.query_one("#pending-summary", Static).update(
+            f"Transaction Type: {order.purpose.label}\nTransaction Number: {order.txn}\n"
+            f"Total Price: [b]{order.total.format()}[/b]")
+        self.query_one("#pending-methods").display = False
+        self.query_one("#pending-pay", Button).disabled = True
+        self.query_one("#pending-instructions", Static).display = True
+        self.query_one("#pending-instructions", Static).update(
+            escape(f"Waiting for your payment until {self.session.core.ptime.format(order.deadline_at)}.\n"
+                   f"{instructions}"))
+        self._say("")
+        if not getattr(self, "_watching", False):
+            self._watching = True
+            self.set_interval(max(self.poll_interval, 0.05), self._refresh_waiting)
+
+    @work(thread=True, exclusive=True, group="pending-load")
+    def _refresh_waiting(self) -> None:
+        from smartpay.core.errors import SmartpayError
+        try:
+            order = self.session.core.orders.get(self.session.actor, self.txn)
+        except SmartpayError:
+            return
+        if OrderState(order.state).is_final:  # the operator confirmed or rejected it, or it timed out
+            self.app.call_from_thread(self._ended, order)
 
     def _open_hosted(self, order: OrderView, url: str, label: str) -> None:
         from .hosted_payment import HostedPaymentScreen
