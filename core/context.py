@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .payments.contexts import PaymentContexts
     from .payments.eligibility import PaymentMethods
     from .payments.reconcile import Reconciler
+    from .payments.offline import OfflinePayments
     from .payments.refunds import RefundService
     from .payments.renew_runner import AutoRenewRunner
     from .payments.service import PaymentService
@@ -178,6 +179,10 @@ class Smartpay:
     @property
     def reconciler(self) -> "Reconciler":
         return self.services.reconciler
+
+    @property
+    def offline_payments(self) -> "OfflinePayments":
+        return self.services.offline_payments
 
     @property
     def renewals(self) -> "RenewalService":

@@ -234,7 +234,7 @@ class PaymentMethodContract:
                        txn: str = KIT_TXN, attempt: int = 1) -> ChargeRequest:
         """The request the core would send: key `TXN-NN` (M1), coupons for partial tenders."""
         codes = tuple(c.code for c in context.coupons if c.remaining.currency == context.amount.currency
-                      and c.remaining.amount > 0) if method.partial_tender else ()
+                      and c.remaining.amount > 0) if method.redeems_coupons else ()
         return ChargeRequest(txn=txn, amount=context.amount, idempotency_key=f"{txn}-{attempt:02d}",
                              context=context, tender=tender if tender is not None else KitTender.for_context(context),
                              coupon_codes=codes, description=f"{context.purpose.label} {txn}")
@@ -385,5 +385,5 @@ class PaymentMethodContract:
         assert host.skipped() == [], f"the host skipped the plugin: {host.skipped()}"
         registered = {m.key: m for m in host.methods()}
         assert method.key in registered, f"the plugin registered {sorted(registered)}, not {method.key!r}"
-        assert type(registered[method.key]) is type(method)
+        assert type(registered[method.key].inner) is type(method)
         assert host.plugins()[0].hooks and "register_payment_methods" in host.plugins()[0].hooks

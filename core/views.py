@@ -146,7 +146,7 @@ class AttemptView:
     idempotency_key: str
     provider_ref: str | None
     redirect_url: str | None
-    detail: str
+    detail: dict                   # what the plugin answered (ChargeResult.detail, with its message)
     created_at: dt.datetime
 
 

@@ -15,6 +15,7 @@ from .ids import IdSource
 from .payments.completion import OrderCompletion
 from .payments.contexts import PaymentContexts
 from .payments.eligibility import PaymentMethods
+from .payments.offline import OfflinePayments
 from .payments.reconcile import Reconciler
 from .payments.refunds import RefundService
 from .payments.renew_runner import AutoRenewRunner
@@ -62,6 +63,7 @@ class Services:
     payments: PaymentService
     payment_status: PaymentStatusService
     reconciler: Reconciler
+    offline_payments: OfflinePayments
     webhook_inbox: WebhookInboxService
     renew_runner: AutoRenewRunner
     ssh_keys: SshKeyService
@@ -100,6 +102,7 @@ def wire(db: pw.Database, clock: Clock, *, settings: Settings, ptime: PlatformTi
         ssh_keys=SshKeyService(db, clock, audit=audit, authz=authz),
         payment_status=PaymentStatusService(db, clock, ptime=ptime, orders=orders, payments=payments),
         reconciler=Reconciler(db, clock, orders=orders, payments=payments, refunds=refunds),
+        offline_payments=OfflinePayments(db, clock, methods=methods, payments=payments, orders=orders, audit=audit),
         webhook_inbox=WebhookInboxService(db, clock, plugins=plugins, payments=payments),
         renew_runner=AutoRenewRunner(db, clock, settings=settings, methods=methods, contexts=contexts,
                                      completion=completion, payments=payments, orders=orders, quotes=quotes,

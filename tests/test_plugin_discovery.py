@@ -4,6 +4,7 @@ Each hook has its own test here: register_payment_methods, veto_payment_method, 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import site
@@ -391,7 +392,7 @@ def test_the_example_invoice_method_pays_a_distributors_order_on_account(open_co
     assert outcome.order.state == OrderState.SUCCEEDED
     (attempt,) = outcome.order.attempts
     assert attempt.method == "invoice" and attempt.provider_ref == f"INV-{order.txn}"
-    assert json.loads(attempt.detail)["idempotency_key"] == attempt.idempotency_key == f"{order.txn}-01"
+    assert attempt.detail["idempotency_key"] == attempt.idempotency_key == f"{order.txn}-01"  # an object
     assert notices.completed == [(order.txn, OrderState.SUCCEEDED)]
 
 
@@ -413,3 +414,116 @@ def test_the_example_veto_applies_only_when_configured(open_core):
     options = {o.key: o for o in core.payments.options(ak, order.txn)}
     assert not options["coupon"].eligible and options["coupon"].reason == "Distributors pay on account"
     assert options["invoice"].eligible
+
+
+# -- the plugin API version (smartpay.core.plugin_api.API_VERSION) ---------------------------------
+class _Versioned:
+    def __init__(self, version):
+        self.SMARTPAY_API_VERSION = version
+
+    @hookimpl
+    def register_payment_methods(self, register):
+        register(_Method())
+
+
+def test_a_plugin_written_for_a_newer_major_api_is_skipped_with_the_reason():
+    from smartpay.core.plugin_api import API_VERSION
+    assert API_VERSION == "1.0"
+    host = PluginHost(load_entry_points=False, disabled=(), extra_plugins=[("future_pay", _Versioned("2.0"))])
+    [skipped] = host.skipped()
+    assert skipped.name == "future_pay" and "written for plugin API 2.0" in skipped.reason
+    assert "provides 1.0" in skipped.reason and host.methods() == []
+    # a newer minor version (additions only) and the current one load
+    for version in ("1.0", "1.7"):
+        host = PluginHost(load_entry_points=False, disabled=(), extra_plugins=[("now_pay", _Versioned(version))])
+        assert host.skipped() == [] and [m.key for m in host.methods()] == ["dummy"]
+    bad = PluginHost(load_entry_points=False, disabled=(), extra_plugins=[("odd_pay", _Versioned("one"))])
+    assert "not a version" in bad.skipped()[0].reason
+
+
+def test_a_deliberately_disabled_plugin_is_silent_unless_asked(monkeypatch, caplog):
+    monkeypatch.setenv("SMARTPAY_DISABLE_PLUGINS", "paypal_pay")
+    with caplog.at_level(logging.WARNING, logger="smartpay.plugins"):
+        host = PluginHost()
+        assert "paypal" not in {m.key for m in host.methods()}
+    assert caplog.records == []                                  # nothing logged at warning level
+    assert {s.name: s.reason for s in host.skipped()}["paypal_pay"] == "disabled by SMARTPAY_DISABLE_PLUGINS"
+    with caplog.at_level(logging.DEBUG, logger="smartpay.plugins"):   # asked for: debug level
+        PluginHost().methods()
+    assert any("paypal_pay skipped" in r.getMessage() for r in caplog.records)
+
+
+def test_payment_method_is_abstract_charge_is_required():
+    class NoCharge(PaymentMethod):
+        key, label = "nocharge", "No Charge"
+
+    with pytest.raises(TypeError, match="charge"):
+        NoCharge()
+
+
+def test_the_example_plugin_imports_only_the_plugin_api():
+    source = (EXAMPLE / "smartpay_invoice_pay" / "__init__.py").read_text()
+    imports = [line for line in source.splitlines() if line.startswith(("from smartpay", "import smartpay"))]
+    assert imports and all(line.startswith("from smartpay.core.plugin_api import") for line in imports), imports
+
+
+def test_coupons_are_recognised_by_their_own_capability_not_by_partial_tender(open_core):
+    from smartpay.core.payments.eligibility import PaymentMethods
+
+    class PartialGiftCard(_Method):
+        key, label, partial_tender = "giftcard", "Gift Card", True
+
+    core = open_core(_Registers(PartialGiftCard()))
+    methods = PaymentMethods(core.plugins)
+    assert methods.coupons().key == "coupon"      # the coupon plugin declares redeems_coupons
+    assert methods.get("giftcard").redeems_coupons is False
+
+
+# -- register_commands ------------------------------------------------------------------------------
+COMMANDS_PLUGIN = """
+    import click
+    from smartpay.core.plugin_api import hookimpl
+
+    @hookimpl
+    def register_commands(cli):
+        @cli.command("hello-office")
+        @click.option("--name", default="world")
+        def hello(name):
+            '''Say hello (a plugin's own command).'''
+            click.echo(f"hello {name} from the office plugin")
+
+        @cli.command("explode")
+        def explode():
+            '''A plugin command with a bug.'''
+            raise RuntimeError("boom sk_live_secret")
+
+        @cli.command("plugins")
+        def shadow():
+            '''Tries to replace a built-in command: refused.'''
+            click.echo("shadowed!")
+"""
+
+
+def test_register_commands_adds_a_plugins_own_commands_lazily_and_lists_them(tmp_path):
+    fake_distribution(tmp_path, "smartpay_office_cmds", {"office_cmds": "smartpay_test_office_cmds"},
+                      {"smartpay_test_office_cmds": COMMANDS_PLUGIN})
+    smartpay = str(Path(sys.executable).with_name("smartpay"))
+    env = clean_env(PYTHONPATH=str(tmp_path), SMARTPAY_LOG=str(tmp_path / "smartpay.log"),
+                    SMARTPAY_DB=f"sqlite:///{tmp_path / 'x.db'}")
+
+    def run(*args):
+        return subprocess.run([smartpay, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    hello = run("hello-office", "--name", "Ann")
+    assert hello.returncode == 0 and hello.stdout.strip() == "hello Ann from the office plugin", hello.stderr
+    listed = json.loads(run("plugins", "--json").stdout)           # still the desk's own `plugins`
+    assert {"name": "hello-office", "plugin": "office_cmds"} in listed["commands"]
+    assert "plugins" not in {c["name"] for c in listed["commands"]}
+    [office] = [p for p in listed["plugins"] if p["name"] == "office_cmds"]
+    assert office["hooks"] == ["register_commands"]
+    boom = run("explode")                                           # M8: one line, no traceback, logged
+    assert boom.returncode == 1 and boom.stderr.strip() == ("error: plugin error (office_cmds): the command "
+                                                            "failed (RuntimeError); details are in the log")
+    assert "sk_live_secret" in (tmp_path / "smartpay.log").read_text()
+    # --help does not load plugins (start-up stays fast): it lists the desk's commands only
+    assert "hello-office" not in run("--help").stdout

@@ -136,7 +136,10 @@ def test_m3_reconcile_passes_the_rebuilt_request_to_status_and_expire(desk, cloc
     assert expired.idempotency_key == attempt.idempotency_key
 
 
-def test_m3_a_plugin_without_the_request_argument_still_works(db_url, clock):
+def test_m8_a_status_with_an_old_signature_is_a_plugin_error_and_reconcile_goes_on(db_url, clock):
+    """The contract's signature is fixed (`status(txn, provider_ref, request=None)`); a plugin
+    still written for the two-argument one fails in status(): reconcile counts a plugin error,
+    names the plugin, and leaves the order as it was (no crash, no guess)."""
     class OldCard(FakeCard):
         def status(self, txn, provider_ref):      # the contract as it was: no `request`
             return super().status(txn, provider_ref)
@@ -149,7 +152,9 @@ def test_m3_a_plugin_without_the_request_argument_still_works(db_url, clock):
         core.world = build_world(core)
         billing(core, core.auth.actor("aktest"))
         txn = pending_payment(core)
-        assert core.reconciler.run().paid == 1 and order_of(txn).state == "succeeded"
+        summary = core.reconciler.run()
+        assert summary.errors == 1 and "plugin error (fakecard)" in summary.error_messages[0]
+        assert order_of(txn).state == "processing"
     finally:
         core.close()
 

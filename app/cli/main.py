@@ -21,7 +21,7 @@ from __future__ import annotations
 import click
 
 from . import accounting, admin, operator, ops, orders, ssh, system
-from .runtime import Runtime, SmartpayGroup, attach_global_options, global_option
+from .runtime import Runtime, SmartpayGroup, attach_global_options, global_option, log_to_file
 
 # Shown under `smartpay --help`. The numbers are the core's (core/config.py, core/validate.py,
 # core/services/auth.py); tests/test_cli_help_facts.py fails when they drift apart.
@@ -62,6 +62,7 @@ def cli(ctx: click.Context) -> None:
     Without a command, opens the full-screen desk (log in there). --db, --config and --as may
     be given before or after the command."""
     rt = ctx.ensure_object(Runtime)
+    log_to_file()  # plugin tracebacks go to the log, never to the terminal (M8)
     if ctx.invoked_subcommand is None:
         from smartpay.tui.app import SmartpayApp  # the app (Textual) loads only when it opens
         from .runtime import open_core

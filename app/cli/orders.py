@@ -234,7 +234,14 @@ def order_show(as_login, txn, as_json):
         return
     print_order(core, order)
     if order.state == "processing":
+        _print_instructions(core.payments.instructions(order))
         print_payee(core)
+
+
+def _print_instructions(text: str) -> None:
+    if text:
+        heading("How to pay")
+        say(text)
 
 
 @order_group.command("pay")
@@ -254,6 +261,33 @@ def order_pay(as_login, txn, method, coupons, as_json):
     say(f"order {order.txn}: {order.state.label}" + (f" — {outcome.message}" if outcome.message else ""))
     if outcome.redirect_url:
         say(f"complete the payment at: {outcome.redirect_url}")
+    _print_instructions(outcome.instructions)
+
+
+# -- offline payments: the platform operator's word (no login: whoever holds the database) ---------
+@order_group.command("confirm")
+@click.argument("txn")
+@click.option("--reference", required=True, metavar="REF",
+              help="The bank's or the receipt's reference for the money received.")
+@json_option
+def order_confirm(txn, reference, as_json):
+    """Record that an offline payment (bank transfer, cash) arrived: the order completes.
+    Audited; running it again with the same reference changes nothing."""
+    from .runtime import open_core
+    order = open_core().offline_payments.confirm(txn, reference)
+    emit_json(order) if as_json else say(f"order {order.txn}: {order.state.label} (reference {reference})")
+
+
+@order_group.command("reject")
+@click.argument("txn")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the payment is refused (shown to the payer).")
+@json_option
+def order_reject(txn, reason, as_json):
+    """Record that an offline payment will not arrive (or arrived wrong): the order fails with
+    the reason. Audited; running it again changes nothing."""
+    from .runtime import open_core
+    order = open_core().offline_payments.reject(txn, reason)
+    emit_json(order) if as_json else say(f"order {order.txn}: {order.state.label} ({reason})")
 
 
 @order_group.command("cancel")

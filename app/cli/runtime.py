@@ -54,6 +54,37 @@ class SmartpayGroup(click.Group):
         except click.UsageError as exc:
             raise one_line_usage(exc) from None
 
+    # Plugins' own commands (the register_commands hook): loaded only when a command name is
+    # not the desk's own, so `smartpay --help` and every built-in command stay as fast as before
+    # (loading the plugins imports the payment SDKs: ~0.6 s). name → plugin that registered it.
+    plugin_commands: dict[str, str] | None = None
+
+    def get_command(self, ctx: click.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is None and self.plugin_commands is None:
+            self.load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+    def load_plugin_commands(self) -> dict[str, str]:
+        """Add every plugin's commands (once); a name the desk or an earlier plugin already uses
+        is refused and logged. Returns name → plugin."""
+        if self.plugin_commands is not None:
+            return self.plugin_commands
+        import logging
+        from smartpay.core.plugin_host import PluginHost
+        log_to_file()  # resolving a command name comes before the root callback sets the log up
+        self.plugin_commands = {}
+        for plugin, group in PluginHost().collect_commands(click.Group):
+            for name, command in group.commands.items():
+                if name in self.commands:
+                    logging.getLogger("smartpay.plugins").warning(
+                        "plugin %s: command %r refused: the name is taken", plugin, name)
+                    continue
+                self.add_command(command, name)
+                self.plugin_commands[name] = plugin
+        return self.plugin_commands
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -63,6 +94,12 @@ class SmartpayGroup(click.Group):
             raise
         except Exception as exc:
             failure = translate(exc)
+            plugin = (self.plugin_commands or {}).get(ctx.invoked_subcommand or "")
+            if failure is None and plugin is not None:  # M8: a plugin's command fails alone
+                from smartpay.core.plugin_host.contained import plugin_error, report
+                report(plugin, f"command {ctx.invoked_subcommand}", exc)
+                failure = Failure(f"{plugin_error(plugin)}: the command failed ({type(exc).__name__}); "
+                                  f"details are in the log", exit_code=1)
             if failure is None:
                 raise
             raise failure from None
@@ -282,3 +319,33 @@ def json_option(f):
                         help="Print JSON instead of a table: money as integer minor units with its currency "
                              "({\"amount\": 4944, \"currency\": \"USD\"} is 49.44 USD), credits as whole "
                              "numbers, times in UTC (ISO 8601, +00:00), dates as platform-time calendar days.")(f)
+
+
+LOG_ENV = "SMARTPAY_LOG"
+LOG_LEVEL_ENV = "SMARTPAY_LOG_LEVEL"
+
+
+def log_to_file() -> None:
+    """Send the plugin host's log (`smartpay.plugins`) to a file — $SMARTPAY_LOG, else
+    smartpay.log in the user log dir — never to the terminal: a plugin's traceback (M8) must
+    not land on an operator's screen or in a desk drawn over SSH. $SMARTPAY_LOG_LEVEL (e.g. DEBUG) asks for more, such as the
+    plugins deliberately disabled. Once per process; a log that cannot be opened is dropped."""
+    import logging
+    logger = logging.getLogger("smartpay.plugins")
+    if any(getattr(h, "smartpay_log", False) for h in logger.handlers):
+        return
+    path = os.environ.get(LOG_ENV, "").strip()
+    if not path:
+        import platformdirs
+        path = os.path.join(platformdirs.user_log_dir("smartpay", appauthor=False), "smartpay.log")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    except OSError:
+        handler = logging.NullHandler()
+    handler.smartpay_log = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    level = os.environ.get(LOG_LEVEL_ENV, "").strip().upper()
+    if level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        logger.setLevel(level)

@@ -18,12 +18,18 @@ def plugins(as_json):
     from smartpay.core.plugin_host import PluginHost
     host = PluginHost(config=runtime().settings().plugin_config)
     loaded, skipped = host.plugins(), host.skipped()
+    root = click.get_current_context().find_root().command
+    commands = root.load_plugin_commands() if hasattr(root, "load_plugin_commands") else {}
     if as_json:
-        emit_json({"plugins": loaded, "skipped": skipped})
+        emit_json({"plugins": loaded, "skipped": skipped,
+                   "commands": [{"name": n, "plugin": p} for n, p in sorted(commands.items())]})
         return
     table(["Plugin", "Version", "Module", "Methods", "Hooks"],
           [(p.name, p.version, p.module, ", ".join(p.methods), ", ".join(p.hooks)) for p in loaded],
           empty="(no plugins loaded)")
+    if commands:
+        heading("Commands")
+        table(["Command", "Plugin"], sorted(commands.items()))
     if skipped:
         heading("Skipped")
         table(["Plugin", "Reason"], [(s.name, s.reason) for s in skipped])

@@ -66,10 +66,20 @@ class MethodOption:
     partial_tender: bool
     supports_auto_renew: bool
     pays_in_credits: bool
+    redeems_coupons: bool = False
+    settled_by_operator: bool = False
 
 
 def pays_in_credits(method: PaymentMethod) -> bool:
     return bool(method.currencies and CREDIT in method.currencies)
+
+
+def labelled(label: str, reason: str) -> str:
+    """`Label: reason`, the label said once: a reason that already names the method ("Bank
+    transfer is for …") is not prefixed again."""
+    if reason.casefold().startswith(label.casefold()):
+        return reason
+    return f"{label}: {reason}"
 
 
 class PaymentMethods:
@@ -91,7 +101,7 @@ class PaymentMethods:
         judged = self.verdict(method, context)
         return MethodOption(method.key, method.label, method.family.value, self.plugins.plugin_of(method.key),
                             judged.eligible, judged.reason, method.partial_tender, method.supports_auto_renew,
-                            pays_in_credits(method))
+                            pays_in_credits(method), method.redeems_coupons, method.settled_by_operator)
 
     def options(self, context: PaymentContext) -> list[MethodOption]:
         return [self.evaluate(m, context) for m in self.all()]
@@ -99,7 +109,7 @@ class PaymentMethods:
     def require(self, method: PaymentMethod, context: PaymentContext) -> None:
         judged = self.verdict(method, context)
         if not judged.eligible:
-            raise NotEligible(f"{method.label}: {judged.reason}")
+            raise NotEligible(labelled(method.label, judged.reason))
 
     def credit(self) -> PaymentMethod:
         for method in self.all():
@@ -109,6 +119,6 @@ class PaymentMethods:
 
     def coupons(self) -> PaymentMethod:
         for method in self.all():
-            if method.partial_tender:
+            if method.redeems_coupons:
                 return method
         raise NotEligible("coupons: no coupon payment plugin is installed")

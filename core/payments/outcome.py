@@ -12,3 +12,4 @@ class PaymentOutcome:
     order: OrderView
     redirect_url: str | None = None
     message: str = ""
+    instructions: str = ""      # an operator-settled method's: what the payer must do now

@@ -18,7 +18,6 @@ from ..db.models import Order, PaymentAttempt, Refund
 from ..domain import AttemptState
 from ..money import Money
 from ..plugin_host import ChargeResult, ChargeStatus, PluginHost, RefundRequest
-from ..plugin_host.method import ask_status
 from ..services.base import Service
 from ..services.notifications import NotificationKind
 from .requests import ChargeRequests
@@ -74,7 +73,7 @@ class RefundService(Service):
             provider_ref = attempt.provider_ref
             if not provider_ref:  # the charge's answer never named it: look the charge up by txn
                 order = Order.get_by_id(attempt.order_id)
-                found = ask_status(method, txn, None, self.requests.rebuild(order, attempt))
+                found = method.status(txn, None, self.requests.rebuild(order, attempt))
                 provider_ref = found.provider_ref
             if not provider_ref:
                 result = ChargeResult(ChargeStatus.UNDEFINED, message="the provider has not named the charge yet")

@@ -9,6 +9,7 @@ reconciliation (M3)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 import peewee as pw
@@ -17,17 +18,17 @@ from ..clock import Clock
 from ..db.database import locked
 from ..db.models import Item, Order, OrderItem, PaymentAttempt
 from ..domain import AttemptState, OrderState
-from ..errors import InvalidInput, NotEligible, OrderStateError, OrderTimedOut, PaymentInProgress, PermissionDenied
+from ..errors import InvalidInput, NotEligible, OrderStateError, OrderTimedOut, PaymentInProgress, PermissionDenied, \
+    PluginError, NotFound
 from ..money import Money
 from ..platform_time import PlatformTime
 from ..plugin_host import ChargeRequest, ChargeResult, ChargeStatus, PaymentContext, PaymentMethod
-from ..plugin_host.method import ask_expire, ask_status
 from ..services.base import Service
-from ..views import Actor
+from ..views import Actor, OrderView
 from . import attempts
 from .completion import OrderCompletion
 from .contexts import PaymentContexts
-from .eligibility import MethodOption, PaymentMethods
+from .eligibility import MethodOption, PaymentMethods, labelled
 from .outcome import PaymentOutcome
 from .requests import ChargeRequests, charge_request
 from .settlement import Settlement
@@ -68,7 +69,7 @@ class PaymentService(Service):
             raise InvalidInput("method", "choose a payment method")
         remainder_method = self.methods.get(method) if method else None
         coupon_method = self.methods.coupons() if codes else None
-        if remainder_method is not None and remainder_method.partial_tender and codes:
+        if remainder_method is not None and remainder_method.redeems_coupons and codes:
             raise InvalidInput("method", f"{remainder_method.label} cannot pay the rest of an order; choose "
                                          f"Stripe or PayPal")
         timed_out = False
@@ -100,6 +101,7 @@ class PaymentService(Service):
                     else:
                         attempt = attempts.new_attempt(order, remainder_method, rest, AttemptState.PROCESSING,
                                                        self.now())
+                        self._open_window(order, remainder_method)
                         external = (remainder_method, charge_request(order, rest, attempt.idempotency_key,
                                                                      context, tender), attempt.id)
                 if external is None:
@@ -108,10 +110,33 @@ class PaymentService(Service):
             raise OrderTimedOut(f"order {txn}: the payment window closed at "
                                 f"{self.ptime.format(order.deadline_at)}; place a new order")
         if external is not None:
-            return self._call_provider(actor, order.txn, *external)
+            outcome = self._call_provider(actor, order.txn, *external)
+            return replace(outcome, instructions=self.instructions(outcome.order))
         view = self.orders.view(order)
         self.methods.plugins.order_completed(view)
         return PaymentOutcome(view, message="Payment successful")
+
+    def _open_window(self, order: Order, method: PaymentMethod) -> None:
+        """An operator-settled method's own window (days, not the desk's minutes) starts when the
+        payer chooses it; the order's deadline moves to its end (M7: that column only)."""
+        window = method.payment_window if method.settled_by_operator else None
+        if window and self.now() + window > order.deadline_at:
+            order.deadline_at = self.now() + window
+            Order.update(deadline_at=order.deadline_at).where(Order.id == order.id).execute()
+
+    def instructions(self, order: OrderView) -> str:
+        """What the payer of `order` must do now: the instructions of the operator-settled method
+        its payment waits for ("" when it waits for none, or has ended)."""
+        if order.state != OrderState.PROCESSING:
+            return ""
+        waiting = next((a for a in reversed(order.attempts) if a.state in attempts.IN_FLIGHT), None)
+        if waiting is None:
+            return ""
+        try:
+            method = self.methods.get(waiting.method)
+        except NotFound:
+            return ""
+        return method.instructions(order) if method.settled_by_operator else ""
 
     def _check_payable(self, actor: Actor, order: Order) -> None:
         if order.payer_id != actor.id:
@@ -146,7 +171,7 @@ class PaymentService(Service):
         result = method.charge(charge_request(order, amount, attempt.idempotency_key, context, tender, codes))
         if result.status != ChargeStatus.PROCESSED:
             # Raising rolls back the whole transaction: nothing this payment wrote survives (M6).
-            raise NotEligible(f"{method.label}: {result.message or 'payment refused'}")
+            raise NotEligible(labelled(method.label, result.message or "payment refused"))
         attempts.settle(attempt, AttemptState.SUCCEEDED, result, self.now(), amount=result.amount or amount)
         return result
 
@@ -156,11 +181,13 @@ class PaymentService(Service):
         try:
             result = method.charge(request)
         except Exception as exc:  # a crash or transport error: the outcome is unknown (M3)
-            # A third-party plugin's exception text may quote a payload or a secret: the attempt
-            # (and the payer's screen) get the type name only; the detail goes to the debug log.
+            # A plugin's exception text may quote a payload or a secret: the contained method
+            # (plugin_host/contained.py) logged the traceback and raised a PluginError naming the
+            # plugin and the exception's type only; that, or a type name, is all the payer sees.
             log.debug("payment method %s raised while charging order %s", method.key, txn, exc_info=True)
+            cause = exc.message if isinstance(exc, PluginError) else type(exc).__name__
             result = ChargeResult(ChargeStatus.UNDEFINED,
-                                  message=f"{type(exc).__name__}: the payment provider did not answer clearly; "
+                                  message=f"{cause}: the payment provider did not answer clearly; "
                                           f"the payment is checked again later")
         return self.record_result(actor, txn, attempt_id, result)
 
@@ -172,9 +199,12 @@ class PaymentService(Service):
         cancel and reconcile all ask this way. Raises what the plugin raises; the answer is the
         plugin's, not yet checked to be a ChargeResult."""
         method = self.methods.get(attempt.method)
+        if method.settled_by_operator and not overdue:
+            # Nobody to ask: the money arrives at the operator, who records it (payments/offline.py).
+            return ChargeResult(ChargeStatus.PENDING, message="waiting for the operator to confirm the payment")
         request = self.requests.rebuild(order, attempt)
-        ask = ask_expire if overdue else ask_status
-        return ask(method, order.txn, attempt.provider_ref, request)
+        ask = method.expire if overdue else method.status
+        return ask(order.txn, attempt.provider_ref, request)
 
     def record_result(self, actor: Actor | None, txn: str, attempt_id: int, result: ChargeResult,
                       window_closed: bool = False) -> PaymentOutcome:

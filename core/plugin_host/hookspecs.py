@@ -20,5 +20,10 @@ def veto_payment_method(method, context):
 
 
 @hookspec
+def register_commands(cli):
+    """Add the plugin's own commands to `smartpay` with click: `@cli.command()` / `@cli.group()` (loaded only when such a command is run or listed)."""
+
+
+@hookspec
 def order_completed(order):
     """Called after an order was paid and its effects applied, with the OrderView; for notices, not for changes."""

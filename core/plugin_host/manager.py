@@ -19,7 +19,8 @@ import pluggy
 
 from ..errors import NotFound, PluginError
 from . import hookspecs
-from .method import PaymentContext, PaymentMethod
+from .contained import ContainedMethod, plugin_error, report
+from .method import API_VERSION, PaymentContext, PaymentMethod
 
 log = logging.getLogger("smartpay.plugins")
 GROUP = "smartpay"
@@ -54,7 +55,7 @@ class PluginHost:
         self._load_entry_points = load_entry_points
         self._lock = threading.Lock()
         self._pm: pluggy.PluginManager | None = None
-        self._methods: dict[str, PaymentMethod] = {}
+        self._methods: dict[str, ContainedMethod] = {}
         self._method_plugin: dict[str, str] = {}
         self._infos: list[PluginInfo] = []
         self._skipped: list[SkippedPlugin] = []
@@ -79,7 +80,8 @@ class PluginHost:
         versions: dict[str, str] = {}
         for name, load, version in candidates:
             if name in self._disabled:
-                self._skip(name, f"disabled by {DISABLE_ENV}")
+                # Asked for: listed by `smartpay plugins`, logged only at debug level.
+                self._skip(name, f"disabled by {DISABLE_ENV}", quiet=True)
                 continue
             if pm.has_plugin(name):
                 self._skip(name, "another plugin already uses this name")
@@ -88,6 +90,10 @@ class PluginHost:
                 plugin = load()
             except Exception as exc:  # any import-time failure of third-party code
                 self._skip(name, f"failed to import: {type(exc).__name__}: {exc}")
+                continue
+            too_new = _api_mismatch(plugin)
+            if too_new:
+                self._skip(name, too_new)
                 continue
             try:
                 pm.register(plugin, name=name)
@@ -130,11 +136,11 @@ class PluginHost:
                     self._skip(impl.plugin_name, f"method key '{method.key}' is already registered "
                                                  f"by {self._method_plugin[method.key]}")
                 else:
-                    self._methods[method.key] = method
+                    self._methods[method.key] = ContainedMethod(method, impl.plugin_name)
                     self._method_plugin[method.key] = impl.plugin_name
 
-    def _skip(self, name: str, reason: str) -> None:
-        log.warning("plugin %s skipped: %s", name, reason)
+    def _skip(self, name: str, reason: str, quiet: bool = False) -> None:
+        log.log(logging.DEBUG if quiet else logging.WARNING, "plugin %s skipped: %s", name, reason)
         self._skipped.append(SkippedPlugin(name, reason))
 
     # -- the typed facade -----------------------------------------------------------------
@@ -146,11 +152,12 @@ class PluginHost:
         self._ensure_loaded()
         return list(self._skipped)
 
-    def methods(self) -> list[PaymentMethod]:
+    def methods(self) -> list[ContainedMethod]:
+        """The registered methods, each contained (M8: contained.py)."""
         self._ensure_loaded()
         return list(self._methods.values())
 
-    def method(self, key: str) -> PaymentMethod:
+    def method(self, key: str) -> ContainedMethod:
         self._ensure_loaded()
         try:
             return self._methods[key]
@@ -163,20 +170,83 @@ class PluginHost:
         return self._method_plugin[method_key]
 
     def vetoes(self, method: PaymentMethod, context: PaymentContext) -> list[str]:
-        pm = self._ensure_loaded()
-        return [r for r in pm.hook.veto_payment_method(method=method, context=context) if r]
+        """Other plugins' reasons to forbid `method` here. Each plugin is asked on its own, in
+        pluggy's order (last registered first): one that raises — or answers something that is
+        not a str — forbids the method with "plugin error (<plugin>)" (a policy that cannot
+        answer is not bypassed) and the others are still asked."""
+        reasons: list[str] = []
+        for impl in self._impls("veto_payment_method"):
+            args = {"method": method, "context": context}
+            try:
+                reason = impl.function(**{k: args[k] for k in impl.argnames})
+            except Exception as exc:
+                report(impl.plugin_name, "veto_payment_method", exc)
+                reasons.append(plugin_error(impl.plugin_name))
+                continue
+            if reason is None or reason == "":
+                continue
+            if not isinstance(reason, str):
+                report(impl.plugin_name, "veto_payment_method", answered=reason)
+                reason = plugin_error(impl.plugin_name)
+            reasons.append(reason)
+        return reasons
 
     def listens_to_order_completed(self) -> bool:
         """Whether any plugin implements `order_completed` (settlement builds full order views
         for the hook only then)."""
-        return bool(self._ensure_loaded().hook.order_completed.get_hookimpls())
+        return bool(self._impls("order_completed"))
 
     def order_completed(self, order) -> None:
-        pm = self._ensure_loaded()
-        try:
-            pm.hook.order_completed(order=order)
-        except Exception:  # a notice must never undo a completed payment
-            log.exception("order_completed hook failed for %s", getattr(order, "txn", "?"))
+        """Tell every listener; one that raises is logged and the others are still told (a
+        notice must never undo a completed payment)."""
+        for impl in self._impls("order_completed"):
+            try:
+                impl.function(**{k: order for k in impl.argnames})
+            except Exception as exc:
+                report(impl.plugin_name, f"order_completed for {getattr(order, 'txn', '?')}", exc)
+
+    def collect_commands(self, new_group: Callable[[], Any]) -> list[tuple[str, Any]]:
+        """(plugin name, group) for every plugin implementing `register_commands`: each plugin
+        registers into a fresh group of its own (`new_group()`), so it cannot replace the desk's
+        commands or another plugin's; one that raises is logged and left out (M8). The core
+        stays free of the CLI: the caller says what a group is (click, for `smartpay`)."""
+        collected = []
+        for impl in self._impls("register_commands"):
+            group = new_group()
+            try:
+                impl.function(**{k: group for k in impl.argnames})
+            except Exception as exc:
+                report(impl.plugin_name, "register_commands", exc)
+                continue
+            collected.append((impl.plugin_name, group))
+        return collected
+
+    def _impls(self, hook: str) -> list:
+        """A hook's implementations in the order pluggy would call them (wrappers left out)."""
+        impls = getattr(self._ensure_loaded().hook, hook).get_hookimpls()
+        return [i for i in reversed(impls) if not (i.hookwrapper or getattr(i, "wrapper", False))]
+
+
+API_ATTRIBUTE = "SMARTPAY_API_VERSION"
+
+
+def _api_mismatch(plugin: Any) -> str | None:
+    """Why `plugin` cannot load under this plugin API, or None. A plugin declares the version it
+    was written for as `SMARTPAY_API_VERSION = "1.0"`; none declared means 1.0, the contract in
+    force before versions were declared. A newer minor version loads (additions only); a newer
+    major version does not."""
+    declared = getattr(plugin, API_ATTRIBUTE, None)
+    if declared is None:
+        return None
+    try:
+        major = int(str(declared).split(".")[0])
+    except ValueError:
+        return f"declares {API_ATTRIBUTE} = {declared!r}, not a version like \"{API_VERSION}\""
+    ours = int(API_VERSION.split(".")[0])
+    if major > ours:
+        return (f"written for plugin API {declared}; this smartpay provides {API_VERSION} "
+                f"(upgrade smartpay, or install a release of the plugin for API {ours}.x)")
+    return None
 
 
 def _version_of(ep: EntryPoint) -> str:

@@ -1,21 +1,27 @@
-"""What a payment method is, what it is told, and what it answers.
+"""What a payment method is, what it is told, and what it answers (plugin API `API_VERSION`).
 
-A plugin subclasses PaymentMethod. The core asks `check_eligibility(context)` for every method
+Authors import all of it from `smartpay.core.plugin_api`. A plugin subclasses PaymentMethod. The core asks `check_eligibility(context)` for every method
 when an operator reaches the payment step, and calls `charge(request)` when one is chosen.
 Results follow Kill Bill's plugin contract: PROCESSED, PENDING, ERROR, CANCELED, UNDEFINED; the
 core maps them to its own attempt and order states.
 """
 from __future__ import annotations
 
+import abc
 import datetime as dt
-import inspect
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Mapping, Protocol
 
 from ..domain import Grant, ProjectType, Purpose, RenewMode, Role
 from ..money import Money
-from ..views import CouponView
+from ..views import CouponView, OrderView
+
+API_VERSION = "1.0"
+"""The plugin contract's version. A plugin written for a newer major version is not loaded."""
+
+PaymentFamily = Grant
+"""Which grant family a method belongs to (R2): REGULAR ("Stripe/PayPal Coupon") or CREDIT."""
 
 
 @dataclass(frozen=True)
@@ -132,16 +138,33 @@ class WebhookRejected(Exception):
     """The notification's signature did not verify (or it is malformed); nothing is applied."""
 
 
-class PaymentMethod:
-    """Base class for payment methods. Class attributes are the declared capabilities."""
+class PaymentMethod(abc.ABC):
+    """Base class for payment methods. Class attributes are the declared capabilities; `charge`
+    is the one method every plugin must write, the others have documented defaults.
+
+    Kinds of method, by their flags:
+    - provider (default): charged outside the order's transaction; PENDING/UNDEFINED answers are
+      settled later by `status()` (the desk's poll, webhooks, reconcile) and `expire()`.
+    - `settles_in_core`: charged inside the order's transaction through `request.tender`
+      (credits, coupons, on-account invoices); answers PROCESSED or ERROR, never PENDING.
+    - `settled_by_operator`: offline (bank transfer, cash at the office). `charge()` answers
+      PENDING; the order waits `payment_window` (days, not the desk's 15 minutes) while the
+      payer reads `instructions(order)`; a platform operator confirms receipt
+      (`smartpay order confirm TXN --reference …`) or rejects it. The core keeps that state;
+      `status()` is never polled for it; when the window closes, `expire()` is asked (default
+      CANCELED) and the order times out.
+    """
 
     key: str = ""
     label: str = ""
     family: Grant = Grant.REGULAR       # which grant lets installers/PMs use it (R2)
     supports_auto_renew: bool = False
     partial_tender: bool = False        # may cover part of an order, the rest paid by another
+    redeems_coupons: bool = False       # pays with the payer's coupons (`request.coupon_codes`, R4)
     currencies: frozenset[str] | None = None   # None: any money currency; {"CREDIT"} for credits
     settles_in_core: bool = False       # True: charged inside the order's transaction via the Tender
+    settled_by_operator: bool = False   # True: offline; an operator confirms receipt (see above)
+    payment_window: dt.timedelta | None = None  # how long the payer has once chosen; None: the desk's
     version: str = "0"
 
     def configured(self) -> Eligibility:
@@ -152,15 +175,24 @@ class PaymentMethod:
         """Method-specific rules; the core has already applied the common ones."""
         return Eligibility.ok()
 
+    @abc.abstractmethod
     def charge(self, request: ChargeRequest) -> ChargeResult:
-        raise NotImplementedError
+        """Charge `request.amount` for order `request.txn`. PROCESSED: paid (in-core methods:
+        through `request.tender`); PENDING: the payer must act (hosted page, or offline);
+        ERROR/CANCELED: nothing charged, `message` says why; UNDEFINED: unknown (reconcile asks
+        `status()` later). Send `request.idempotency_key` to the provider (M1)."""
+
+    def instructions(self, order: OrderView) -> str:
+        """For `settled_by_operator` methods: what the payer must do to pay `order` (account,
+        reference to quote, where to bring cash), shown on the Pending Order screen and by
+        `smartpay order pay/show` while the order waits. Default: nothing."""
+        return ""
 
     def status(self, txn: str, provider_ref: str | None, request: ChargeRequest | None = None) -> ChargeResult:
         """Ask the provider how an earlier PENDING/UNDEFINED charge ended. With no provider_ref
         (the create call's answer was lost), look the charge up by the transaction number.
         Providers that need a capture after approval (PayPal) capture here, idempotently.
-        `request` (optional; a plugin may leave it out of its signature): the original charge as
-        the core rebuilt it from the attempt row — txn, amount, idempotency key, saved_method for
+        `request`: the original charge as the core rebuilt it from the attempt row — txn, amount, idempotency key, saved_method for
         an off-session charge — so any process can replay the create call under the same key."""
         return ChargeResult(ChargeStatus.UNDEFINED, message="this method cannot be polled")
 
@@ -195,30 +227,8 @@ class PaymentMethod:
         return {
             "key": self.key, "label": self.label, "family": self.family.value,
             "supports_auto_renew": self.supports_auto_renew, "partial_tender": self.partial_tender,
+            "redeems_coupons": self.redeems_coupons,
             "currencies": sorted(self.currencies) if self.currencies else None,
-            "settles_in_core": self.settles_in_core,
+            "settles_in_core": self.settles_in_core, "settled_by_operator": self.settled_by_operator,
+            "payment_window_seconds": int(self.payment_window.total_seconds()) if self.payment_window else None,
         }
-
-
-def _accepts_request(call) -> bool:
-    try:
-        return "request" in inspect.signature(call).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def ask_status(method: PaymentMethod, txn: str, provider_ref: str | None,
-               request: ChargeRequest | None) -> ChargeResult:
-    """`method.status(...)`, passing `request` only to plugins whose status() takes it (older
-    plugins keep the two-argument signature)."""
-    if request is not None and _accepts_request(method.status):
-        return method.status(txn, provider_ref, request=request)
-    return method.status(txn, provider_ref)
-
-
-def ask_expire(method: PaymentMethod, txn: str, provider_ref: str | None,
-               request: ChargeRequest | None) -> ChargeResult:
-    """`method.expire(...)`, passing `request` only to plugins whose expire() takes it."""
-    if request is not None and _accepts_request(method.expire):
-        return method.expire(txn, provider_ref, request=request)
-    return method.expire(txn, provider_ref)

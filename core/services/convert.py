@@ -32,6 +32,18 @@ def item_view(row: Item, project: Project, now: dt.datetime) -> ItemView:
                     row.company, item_status(row.expires_at, now), row.expires_at)
 
 
+def detail_of(stored: str | None) -> dict:
+    """An attempt's detail as the object the plugin answered (stored as JSON text); text that is
+    not a JSON object (rows written before it was) comes back as {"text": ...}."""
+    if not stored:
+        return {}
+    try:
+        parsed = json.loads(stored)
+    except ValueError:
+        return {"text": stored}
+    return parsed if isinstance(parsed, dict) else {"text": stored}
+
+
 def order_view(order: Order, payer_login: str, lines: list[OrderItem] | None = None,
                attempts: list[PaymentAttempt] | None = None,
                sites: dict[int, tuple[str, str]] | None = None, credit_for_login: str | None = None) -> OrderView:
@@ -47,7 +59,7 @@ def order_view(order: Order, payer_login: str, lines: list[OrderItem] | None = N
             item.subject_name if item else line.service_type, item.subject_email if item else None,
             line.days, Money(line.price, order.unit), line.expires_before, line.expires_after))
     attempt_views = [AttemptView(a.id, a.method, Money(a.amount, a.unit), a.state, a.idempotency_key,
-                                 a.provider_ref, a.redirect_url, a.detail, a.created_at)
+                                 a.provider_ref, a.redirect_url, detail_of(a.detail), a.created_at)
                      for a in attempts or ()]
     return OrderView(
         txn=order.txn, payer_login=payer_login, purpose=Purpose(order.purpose),

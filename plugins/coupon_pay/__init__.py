@@ -2,13 +2,12 @@
 do not cover is paid by another method in the same order."""
 from __future__ import annotations
 
-from smartpay.core import hookimpl
 from smartpay.core.coupon_allocation import allocate_coupons
-from smartpay.core.domain import Grant, RenewMode
-from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility,
-                                       PaymentContext, PaymentMethod)
+from smartpay.core.plugin_api import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility, Grant,
+                                      PaymentContext, PaymentMethod, RenewMode, hookimpl)
 
 __version__ = "1.0.0"
+SMARTPAY_API_VERSION = "1.0"
 
 
 class CouponMethod(PaymentMethod):
@@ -17,6 +16,7 @@ class CouponMethod(PaymentMethod):
     family = Grant.REGULAR
     supports_auto_renew = False
     partial_tender = True
+    redeems_coupons = True
     currencies = None
     settles_in_core = True
     version = __version__

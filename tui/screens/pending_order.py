@@ -59,6 +59,9 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
             yield Static("", id="pending-credit")
             yield Static(escape(self.session.core.settings.payee_notice), id="pending-payee")
             yield Static("", id="pending-amount")
+            instructions = Static("", id="pending-instructions")
+            instructions.display = False  # only while an offline payment waits
+            yield instructions
             yield Static("", id="pending-message", classes="form-error")
             with Horizontal(id="pending-buttons"):
                 yield Button("Pay", variant="primary", id="pending-pay", disabled=True)
@@ -77,6 +80,9 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
         order = core.orders.get(actor, self.txn)
         if OrderState(order.state).is_final:
             return order
+        instructions = core.payments.instructions(order)
+        if instructions:  # resumed while an offline payment waits for the operator
+            return order, instructions
         options = core.payments.options(actor, self.txn)
         coupons = core.coupons.mine(actor, usable_only=True)  # which can pay this order: the core's preview
         return order, options, coupons, core.credits.my_balance(actor)
@@ -84,6 +90,8 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
     def _loaded(self, loaded: OrderView | tuple) -> None:
         if isinstance(loaded, OrderView):
             self._ended(loaded)
+        elif len(loaded) == 2:  # an offline payment waits for the operator: its instructions
+            self._waiting(*loaded)
         else:
             self._show(*loaded)
 
@@ -128,7 +136,9 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
         return self.session.core.payments.pay(self.session.actor, self.txn, method, codes)
 
     def _paid(self, outcome, method: str | None, codes: tuple[str, ...], label: str) -> None:
-        if outcome.redirect_url and not OrderState(outcome.order.state).is_final:
+        if outcome.instructions and not OrderState(outcome.order.state).is_final:
+            self._waiting(outcome.order, outcome.instructions)
+        elif outcome.redirect_url and not OrderState(outcome.order.state).is_final:
             self._open_hosted(outcome.order, outcome.redirect_url, label)
         else:
             self._ended(outcome.order)
@@ -146,6 +156,34 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
 
     def _still_refused(self, _reread_error, error) -> None:
         """The order could not be read again: the payment's own refusal is already shown."""
+
+    # -- offline methods: the payer reads the instructions until the operator settles it ----------
+    def _waiting(self, order: OrderView, instructions: str) -> None:
+        self.order = order
+        self.query_one("#pending-summary", Static).update(
+            f"Transaction Type: {order.purpose.label}\nTransaction Number: {order.txn}\n"
+            f"Total Price: [b]{order.total.format()}[/b]")
+        self.query_one("#pending-methods").display = False
+        self.query_one("#pending-pay", Button).disabled = True
+        self.query_one("#pending-instructions", Static).display = True
+        self.query_one("#pending-instructions", Static).update(
+            escape(f"Waiting for your payment until {self.session.core.ptime.format(order.deadline_at)}.\n"
+                   f"{instructions}"))
+        self._say("")
+        if not getattr(self, "_watching", False):
+            self._watching = True
+            self.set_interval(max(self.poll_interval, 0.05), self._refresh_waiting)
+
+    @core_work(group="pending-load", done="_waited", refused="_still_waiting")
+    def _refresh_waiting(self) -> OrderView:
+        return self.session.core.orders.get(self.session.actor, self.txn)
+
+    def _waited(self, order: OrderView) -> None:
+        if OrderState(order.state).is_final:  # the operator confirmed or rejected it, or it timed out
+            self._ended(order)
+
+    def _still_waiting(self, error) -> None:
+        """A refused re-read leaves the instructions on screen; the next tick asks again."""
 
     def _open_hosted(self, order: OrderView, url: str, label: str) -> None:
         from .hosted_payment import HostedPaymentScreen

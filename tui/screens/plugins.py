@@ -32,6 +32,8 @@ def capabilities_of(method) -> str:
         caps.append("auto-renew")
     if method.partial_tender:
         caps.append("partial")
+    if method.settled_by_operator:
+        caps.append("settled by operator")
     if method.settles_in_core:
         caps.append("settles in core")
     if method.currencies:

@@ -41,7 +41,7 @@ class MethodChoice(Vertical):
         self._fmt = local_date
         # Coupons that cannot pay this order (another currency) are not offered.
         self.coupons = usable_coupons(coupons, total)
-        self.coupon_option = next((o for o in options if o.partial_tender), None)
+        self.coupon_option = next((o for o in options if o.redeems_coupons), None)
 
     def compose(self) -> ComposeResult:
         yield Label("Payment Method", classes="method-heading")
@@ -70,7 +70,7 @@ class MethodChoice(Vertical):
         return f"{escape(option.label)} — {escape(option.reason)}"
 
     def _whole_methods(self) -> list[MethodOption]:
-        return [o for o in self.options if not o.partial_tender]
+        return [o for o in self.options if not o.redeems_coupons]
 
     def on_mount(self) -> None:
         self._show_remainder()

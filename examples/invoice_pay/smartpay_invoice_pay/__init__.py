@@ -11,13 +11,11 @@ invoice later, outside smartpay. An example of a complete third-party payment pl
 """
 from __future__ import annotations
 
-from smartpay.core import hookimpl
-from smartpay.core.domain import Grant, RenewMode
-from smartpay.core.money import CREDIT
-from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility,
-                                       PaymentContext, PaymentMethod)
+from smartpay.core.plugin_api import (CREDIT, ChargeRequest, ChargeResult, ChargeStatus, Eligibility, Grant,
+                                      PaymentContext, PaymentMethod, RenewMode, hookimpl)
 
 __version__ = "0.1.0"
+SMARTPAY_API_VERSION = "1.0"    # the plugin API this was written for (smartpay.core.plugin_api)
 PLUGIN = "invoice_pay"
 DISTRIBUTORS_ONLY = "Invoicing is available to distributors only"
 
