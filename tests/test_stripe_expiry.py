@@ -203,3 +203,30 @@ def test_m3_a_replay_stripe_refuses_as_a_request_is_no_session(desk, stripe_emul
     summary = desk.reconciler.run()
     assert summary.timed_out == 1 and summary.errors == 0, summary.line()
     assert stripe_emulator.sessions_for(order.txn) == [] and stripe_emulator.charges_for(order.txn) == 0
+
+
+def test_m3_while_the_first_create_still_runs_reconcile_asks_again_later(desk, stripe_emulator, clock):
+    """The replay meets the first create still running under the key (Stripe's 409
+    idempotency_key_in_use): nothing is concluded — the session it is making may be payable."""
+    import time
+
+    order = community_order(desk, ["apt101"])
+    stripe_emulator.configure(slow_seconds=2.0)
+    stripe_emulator.arm(Fault.SLOW, "create_session")      # the desk gives up waiting; Stripe goes on
+    desk.payments.pay(desk.auth.actor("aktest"), order.txn, "stripe")
+    assert _attempt(order.txn).state == "unknown"
+    # The desk's window passes while Stripe is still inside that create: its clock stays where the
+    # create began (a create does not really run for 16 minutes; the test cannot wait that long).
+    started = stripe_emulator.now()
+    stripe_emulator.follow_clock(lambda: started)
+    clock.advance(minutes=16)
+    first = desk.reconciler.run()
+    assert first.unknown == 1 and first.timed_out == 0, first.line()
+    assert desk.orders.get(desk.auth.actor("aktest"), order.txn).state == "processing"
+    deadline = time.monotonic() + 5
+    while not stripe_emulator.sessions_for(order.txn) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [made] = stripe_emulator.sessions_for(order.txn)
+    assert desk.reconciler.run().timed_out == 1
+    assert stripe_emulator.session(made["id"])["status"] == "expired"
+    assert stripe_emulator.charges_for(order.txn) == 0

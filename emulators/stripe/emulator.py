@@ -144,9 +144,7 @@ class StripeEmulator:
         return self.store.payment_intent(intent_id)
 
     def sessions_for(self, txn: str) -> list[dict]:
-        with self.store.lock:
-            return [self.store.render_session(s, []) for s in self.store.sessions.values()
-                    if s["metadata"].get("txn") == txn]
+        return self.store.sessions_for(txn)
 
     def received(self, endpoint: str | None = None) -> list[dict]:
         """The API requests the emulator was sent, oldest first (`endpoint`: only those, e.g.

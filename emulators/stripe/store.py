@@ -155,6 +155,12 @@ class StripeStore:
         with self.lock:
             return self.render_session(self._session(ident), list(expand))
 
+    def sessions_for(self, txn: str) -> list[dict]:
+        """The sessions whose metadata `txn` is `txn`, oldest first (as of the account's clock)."""
+        with self.lock:
+            return [self.render_session(self._session(i), []) for i, s in list(self.sessions.items())
+                    if s["metadata"].get("txn") == txn]
+
     def list_sessions(self, params: dict) -> dict:
         """GET /v1/checkout/sessions: newest first; `limit`, `starting_after`, `status`, `customer`,
         `payment_intent` and `created[gte|gt|lte|lt]` as in Stripe."""

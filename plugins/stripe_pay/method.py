@@ -270,7 +270,8 @@ class StripeMethod(PaymentMethod):
         """The Checkout Session this attempt's create call made, learned by replaying the call
         under its idempotency key with the same body (same expires_at: expiry.py): Stripe answers
         the session it stored, whatever became of the first answer. Exact, where the lookup by
-        txn scans only the newest sessions. None when Stripe refuses the replay as a request —
+        txn scans only the newest sessions. Raises (UNDEFINED) while the first create is still
+        running under the key (409). None when Stripe refuses the replay as a request —
         nothing was stored under the key (a create that never ran: its expires_at may now be too
         near, which Stripe would have ignored for a stored one), or the body differs (the
         payer's customer changed) — and the lookup by txn decides. A create that never ran
@@ -282,6 +283,8 @@ class StripeMethod(PaymentMethod):
             session = client.v1.checkout.sessions.create(self._session_params(request, customer),
                                                          {"idempotency_key": request.idempotency_key})
         except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            if exc.http_status == 409 or getattr(exc, "code", None) == "idempotency_key_in_use":
+                raise   # the first create is still running: its session may appear; ask again later
             log.info("stripe: replaying the checkout session of txn %s was refused (%s); looking it up instead",
                      request.txn, type(exc).__name__)
             return None
