@@ -106,6 +106,9 @@ def prepare(settings: "Settings", clock, payments: DemoPayments):
     plugins use `payments`' emulators."""
     from . import demo
     from smartpay.core.context import Smartpay
+    # The emulated Stripe account reads the desk's clock (a demo run with SMARTPAY_FAKE_NOW
+    # included): a checkout page's expires_at is set from the desk's time and checked by Stripe's.
+    payments.stripe.follow_clock(clock.now)
     core = Smartpay.open(payments.settings(settings), clock, upgrade=True)
     demo.reset(core)  # refuses a database that holds anything but the demo's data
     demo.seed(core)

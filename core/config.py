@@ -16,7 +16,7 @@ import platformdirs
 
 from .errors import ConfigError
 from .platform_time import PlatformTime, parse_timezone
-from .terminal_text import first_unsafe
+from .terminal_text import escape_char, first_unsafe_entry, visible
 
 DEFAULT_PAYEE_NOTICE = (
     "Please note that the payment recipient has been changed to SMART-PLUS PTE. LTD in Singapore. "
@@ -86,21 +86,34 @@ def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | N
             raise ConfigError(f"config: file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config: {path} is not valid TOML ({exc})") from None
+    # R14: configuration text reaches operators' screens (the payee notice on every payment step,
+    # plugin settings in the plugins list, values quoted in error messages): refused at load.
+    _refuse_unsafe(data, f"the config file {visible(str(path))}")
     unknown = set(data) - _KNOWN
     if unknown:
         raise ConfigError(f"config: unknown setting(s) {', '.join(sorted(unknown))}")
     if env.get("SMARTPAY_DB"):
+        _refuse_unsafe({"db_url": env["SMARTPAY_DB"]}, "SMARTPAY_DB")
         data["db_url"] = env["SMARTPAY_DB"]
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    _refuse_unsafe(given, "the command line")
+    data.update(given)
     settings = Settings(**data)
     settings.platform_time  # validate the timezone now, not at first use
-    if not isinstance(settings.payee_notice, str) or first_unsafe(settings.payee_notice):
-        # R14: shown on every payment step, to every operator.
-        raise ConfigError("payee_notice: must be text without control characters or text-direction overrides")
+    if not isinstance(settings.payee_notice, str):
+        raise ConfigError("payee_notice: must be text")
     if not isinstance(settings.order_window_minutes, int) or settings.order_window_minutes <= 0:
         raise ConfigError("order_window_minutes: must be a whole number of minutes above 0")
     _check_renewal_settings(settings)
     return settings
+
+
+def _refuse_unsafe(data: dict, source: str) -> None:
+    found = first_unsafe_entry(data)
+    if found is not None:
+        key, char = found
+        raise ConfigError(f"{key}: must be text without control characters or text-direction overrides "
+                          f"(found {escape_char(char)} in {source})")
 
 
 def _whole(value: Any, low: int) -> bool:

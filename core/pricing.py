@@ -10,6 +10,7 @@ from pathlib import Path
 from .domain import SERVICE_TYPES, ProjectType
 from .errors import ConfigError, InvalidInput
 from .money import Money, check_currency
+from .terminal_text import escape_char, first_unsafe_entry, visible
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ def parse_price_list(text: str, source: str) -> PriceList:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"price list {source}: not valid TOML ({exc})") from None
+    unsafe = first_unsafe_entry(data)
+    if unsafe is not None:
+        # R14: the price list's names and labels reach operators' screens (quotes, error messages).
+        key, char = unsafe
+        raise ConfigError(f"price list {key}: must be text without control characters or text-direction "
+                          f"overrides (found {escape_char(char)} in {visible(source)})")
     try:
         currency = check_currency(data.get("currency", ""), "currency")
     except InvalidInput as exc:

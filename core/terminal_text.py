@@ -34,3 +34,28 @@ def visible(text: str, keep_newlines: bool = False, json: bool = False) -> str:
         char = match.group()
         return char if keep_newlines and char == "\n" else escape_char(char, json)
     return UNSAFE.sub(swap, text)
+
+
+def first_unsafe_entry(data, path: str = "") -> tuple[str, str] | None:
+    """The first (dotted key path, character) in nested TOML-like data — tables, arrays, text —
+    whose key or text holds a character that must not reach a terminal; None when all is clean.
+    For configuration read from files: refused at load, naming the key, rather than escaped on
+    every screen that shows it."""
+    if isinstance(data, str):
+        found = first_unsafe(data)
+        return (path, found) if found else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            bad_key = first_unsafe(str(key))
+            if bad_key:
+                return visible(here), bad_key
+            found = first_unsafe_entry(value, here)
+            if found:
+                return found
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            found = first_unsafe_entry(value, f"{path}[{i}]")
+            if found:
+                return found
+    return None

@@ -28,6 +28,10 @@ class StripeSide:
     def config(self):
         return {"stripe_pay": stripe_config(self.emulator)}
 
+    def follow(self, clock) -> None:
+        """The emulated account reads the test's clock (the desk sends expires_at from it)."""
+        self.emulator.follow_clock(clock.now)
+
     def payer_acts(self, url: str) -> None:
         pay_on_page(url)
 
@@ -66,6 +70,9 @@ class PayPalSide:
 
     def config(self):
         return {"paypal_pay": paypal_config(self.emulator)}
+
+    def follow(self, clock) -> None:
+        """The PayPal emulator keeps no time a test needs to move."""
 
     def payer_acts(self, url: str) -> None:
         approve_on_page(url)
@@ -112,6 +119,7 @@ def world_of(db_url, clock, sides):
     def make(provider: str):
         side = sides[provider]
         side.emulator.reset()
+        side.follow(clock)
         core = open_core(db_url, clock, plugins=side.config())
         opened.append(core)
         core.world = build_world(core)

@@ -4,7 +4,8 @@ Import the fixtures into a test module (`from stripe_support import stripe_emula
 or use the plain helpers:
 
 - `stripe_emulator` (fixture): a fresh StripeEmulator on 127.0.0.1 with short fault holds, its
-  webhooks signed with WEBHOOK_SECRET (sent nowhere unless you build one with `webhook_url`).
+  webhooks signed with WEBHOOK_SECRET (sent nowhere unless you build one with `webhook_url`), its
+  clock the test's `clock` fixture (a core built on that clock sends expires_at it accepts).
 - `stripe_method` (fixture): a StripeMethod talking to that emulator, with CLIENT_TIMEOUT and no
   SDK retries, so every fault reaches the plugin.
 - `stripe_settings(emulator, **overrides)`, `stripe_config(emulator, **overrides)` (the
@@ -56,8 +57,11 @@ def stripe_config(emulator, **overrides) -> dict:
 
 
 @pytest.fixture
-def stripe_emulator() -> Iterator[StripeEmulator]:
-    with StripeEmulator(webhook_secret=WEBHOOK_SECRET, timeout_hold_seconds=FAULT_HOLD, slow_seconds=0.2) as emulator:
+def stripe_emulator(clock) -> Iterator[StripeEmulator]:
+    """The emulator's account reads the test's clock: the desk and "Stripe" agree on the date,
+    and `clock.advance(...)` moves both (a session's expires_at passes)."""
+    with StripeEmulator(webhook_secret=WEBHOOK_SECRET, timeout_hold_seconds=FAULT_HOLD, slow_seconds=0.2,
+                        clock=clock.now) as emulator:
         yield emulator
 
 

@@ -37,8 +37,8 @@ HOLD = 60.0    # a `timeout` fault holds the answer longer than the test waits: 
 
 
 @pytest.fixture
-def emulator():
-    with StripeEmulator(webhook_secret=WEBHOOK_SECRET, timeout_hold_seconds=HOLD) as emu:
+def emulator(clock):
+    with StripeEmulator(webhook_secret=WEBHOOK_SECRET, timeout_hold_seconds=HOLD, clock=clock.now) as emu:
         yield emu
 
 

@@ -95,7 +95,8 @@ def test_m5_the_emulators_signed_webhook_pays_the_order_through_the_desks_endpoi
     desk's webhook endpoint (app/webhook_server.py), and the order completes without any polling."""
     endpoint: dict = {}
     hooks = EmulatorServer(lambda environ, start_response: endpoint["app"](environ, start_response)).start()
-    emulator = StripeEmulator(webhook_url=f"{hooks.url}/webhooks/stripe", webhook_secret=WEBHOOK_SECRET).start()
+    emulator = StripeEmulator(webhook_url=f"{hooks.url}/webhooks/stripe", webhook_secret=WEBHOOK_SECRET,
+                              clock=clock.now).start()
     core = open_core(db_url, clock, plugins={"stripe_pay": stripe_config(emulator)})
     try:
         endpoint["app"] = make_app(core)

@@ -16,13 +16,17 @@ from .contexts import PaymentContexts
 log = logging.getLogger("smartpay.payments")
 
 
-def charge_request(order: Order, amount: Money, key: str, context: PaymentContext, tender,
+def charge_request(order: Order, amount: Money, attempt: PaymentAttempt, context: PaymentContext, tender,
                    codes: Sequence[str] = ()) -> ChargeRequest:
-    """The request of a payment made now. R7: an auto-renew order asks the provider to keep the
-    method for the later cycles."""
-    return ChargeRequest(txn=order.txn, amount=amount, idempotency_key=key, context=context, tender=tender,
-                         coupon_codes=tuple(codes), description=f"{Purpose(order.purpose).label} {order.txn}",
-                         save_method=order.renew_mode == RenewMode.AUTO)
+    """The request of `attempt` — made now, or rebuilt to replay it. R7: an auto-renew order asks
+    the provider to keep the method for the later cycles. R8: `pay_by` (the order's window) and
+    `attempted_at` (the attempt row's created_at) come from the rows, never from the clock, so
+    a provider's page gets the same closing time on every replay."""
+    return ChargeRequest(txn=order.txn, amount=amount, idempotency_key=attempt.idempotency_key, context=context,
+                         tender=tender, coupon_codes=tuple(codes),
+                         description=f"{Purpose(order.purpose).label} {order.txn}",
+                         save_method=order.renew_mode == RenewMode.AUTO, pay_by=order.deadline_at,
+                         attempted_at=attempt.created_at)
 
 
 def cycle_description(txn: str, cycle: int) -> str:
@@ -49,7 +53,7 @@ class ChargeRequests:
                 return ChargeRequest(txn=order.txn, amount=amount, idempotency_key=attempt.idempotency_key,
                                      context=context, tender=tenders.REPLAY, saved_method=plan.saved_method,
                                      description=cycle_description(order.txn, cycle.cycle))
-            return charge_request(order, amount, attempt.idempotency_key, context, tenders.REPLAY)
+            return charge_request(order, amount, attempt, context, tenders.REPLAY)
         except Exception:  # a half-deleted row, a payer gone: the plugin answers without it
             log.debug("could not rebuild the charge request of order %s", order.txn, exc_info=True)
             return None

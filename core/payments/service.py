@@ -102,7 +102,7 @@ class PaymentService(Service):
                         attempt = attempts.new_attempt(order, remainder_method, rest, AttemptState.PROCESSING,
                                                        self.now())
                         self._open_window(order, remainder_method)
-                        external = (remainder_method, charge_request(order, rest, attempt.idempotency_key,
+                        external = (remainder_method, charge_request(order, rest, attempt,
                                                                      context, tender), attempt.id)
                 if external is None:
                     self.completion.complete(order)
@@ -168,7 +168,7 @@ class PaymentService(Service):
     def _charge_in_core(self, order: Order, method: PaymentMethod, amount: Money, context: PaymentContext,
                         tender, codes: tuple[str, ...] = ()) -> ChargeResult:
         attempt = attempts.new_attempt(order, method, amount, AttemptState.PROCESSING, self.now())
-        result = method.charge(charge_request(order, amount, attempt.idempotency_key, context, tender, codes))
+        result = method.charge(charge_request(order, amount, attempt, context, tender, codes))
         if result.status != ChargeStatus.PROCESSED:
             # Raising rolls back the whole transaction: nothing this payment wrote survives (M6).
             raise NotEligible(labelled(method.label, result.message or "payment refused"))

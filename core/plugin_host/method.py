@@ -93,6 +93,13 @@ class ChargeRequest:
     saved_method: str | None = None
     # Where a hosted page sends the payer back (Stripe success_url, PayPal return_url).
     return_url: str | None = None
+    # The end of the order's payment window (R8), and when this attempt was made (its row's
+    # created_at). Both come from the database, so a request rebuilt to replay the create call
+    # carries the same values: a hosted page can be told to close at `pay_by` identically on
+    # every replay (Stripe refuses a replay whose body differs). None: not known (e.g. a request
+    # built by hand); the plugin then leaves the provider's default lifetime.
+    pay_by: dt.datetime | None = None
+    attempted_at: dt.datetime | None = None
 
 
 class ChargeStatus(StrEnum):

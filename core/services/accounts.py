@@ -207,7 +207,7 @@ class AccountService(Service):
     def projects(self, actor: Actor, installer: str | None = None, type: str | None = None) -> list[ProjectView]:
         query = self.visible_project_query(actor)
         if installer:
-            inst = self.authz.account_row(installer, "installer")
+            inst = self.authz.filter_installer(actor, installer)
             query = query.where(Project.installer == inst.id)
         if type:
             query = query.where(Project.type == validate.choice("type", type, ProjectType).value)

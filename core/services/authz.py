@@ -155,6 +155,23 @@ class Authorizer(Service):
         if not actor.role.is_distributor or not self.in_downline(actor.id, target.id):
             raise NotVisible(hidden_account(field, target.login))
 
+    def filter_installer(self, actor: Actor, login: str, field: str = "installer") -> Account:
+        """The account named by an "installer" filter (projects, quotes, the wizard's sites) — one
+        whose projects the actor may see: itself, an account of its downline (distributors), its
+        own installer (a PM). A missing login and another party's installer get the same answer,
+        where an empty list would say "it exists, but it is not yours"."""
+        row = Account.get_or_none(Account.login == (login or "").strip())
+        if row is None or not (row.id == actor.id or self._may_see_projects_of(actor, row.id)):
+            raise NotVisible(hidden_account(field, login))
+        return row
+
+    def _may_see_projects_of(self, actor: Actor, account_id: int) -> bool:
+        if actor.role.is_distributor:
+            return self.in_downline(actor.id, account_id)
+        if actor.role == Role.PROPERTY_MANAGER:
+            return self.chain(actor.id)[:1] == [account_id]
+        return False
+
     def downline_account(self, actor: Actor, login: str, field: str = "user") -> Account:
         """An account of the actor's downline; a missing login and someone else's get the same answer."""
         row = Account.get_or_none(Account.login == (login or "").strip())

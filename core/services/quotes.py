@@ -145,7 +145,7 @@ class QuoteService(Service):
         accounts = self.accounts
         query = accounts.visible_project_query(actor).where(Project.type == ptype.value)
         if sel.installer:
-            inst = self.authz.account_row(sel.installer, "installer")
+            inst = self.authz.filter_installer(actor, sel.installer)
             query = query.where(Project.installer == inst.id)
         if sel.project_ids:
             query = query.where(Project.id.in_(list(sel.project_ids)))

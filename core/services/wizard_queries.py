@@ -116,7 +116,7 @@ def sites(core, actor: Actor, project_type: ProjectType | str, installer: str | 
     from ..db.models import Account, Project
     query = core.accounts.visible_project_query(actor).where(Project.type == ProjectType(project_type).value)
     if installer:
-        query = query.where(Project.installer == core.authz.account_row(installer, "installer").id)
+        query = query.where(Project.installer == core.authz.filter_installer(actor, installer).id)
     query = query.select(Project.id, Project.name, Project.type, Account.login, Project.created_at,
                          Project.pay_by_pm).order_by(Project.name, Project.id)
     return [SiteRow(id_, name, ProjectType(type_), login, created, Grant(grant))

@@ -11,6 +11,7 @@ reached the API (successes and card errors) are stored; validation errors and in
 from __future__ import annotations
 
 import base64
+import collections
 import json
 import re
 import threading
@@ -55,6 +56,7 @@ ROUTES: list[tuple[str, re.Pattern, str, Handler]] = [
 ENDPOINTS = tuple(r[2] for r in ROUTES) + ("pay_session", "decline_session")
 _PAGE = re.compile(r"/c/pay/([^/]+)(?:/(pay|decline))?")
 _TEST_KEY = re.compile(r"^(sk|rk)_test_[A-Za-z0-9_]+$")
+RECEIVED_KEPT = 10_000   # the newest API requests kept for `received()` (a benchmark sends many more)
 
 
 class StripeApp:
@@ -66,6 +68,9 @@ class StripeApp:
         self._control = control
         self._stopping = stopping or threading.Event()
         self._in_flight: set[tuple[str, str]] = set()   # (api key, Idempotency-Key) still being handled
+        # What the API was sent (authenticated, routed requests): a test proves a replay's body is
+        # the first request's, byte for byte, not only "accepted".
+        self.received: collections.deque[dict] = collections.deque(maxlen=RECEIVED_KEPT)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -96,6 +101,8 @@ class StripeApp:
             return self._json(start_response, refused.status, refused.body(), headers)
         params = decode(raw)
         idem = environ.get("HTTP_IDEMPOTENCY_KEY") if method == "POST" else None
+        self.received.append({"method": method, "path": path, "endpoint": endpoint, "idempotency_key": idem,
+                              "body": raw, "params": params})
         slot = (key, idem) if idem else None
         with self.store.lock:
             if slot is not None and slot in self._in_flight:

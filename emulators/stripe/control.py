@@ -5,6 +5,8 @@ the emulator in another process — and `StripeEmulatorClient`, the same calls f
     GET    /_emulator/faults              armed faults
     DELETE /_emulator/faults              disarm all
     POST   /_emulator/settings            {"timeout_hold_seconds": 2, "slow_seconds": 0.2}
+    GET    /_emulator/clock               {"now": <unix seconds>}: the account's clock
+    POST   /_emulator/clock               {"advance": seconds} or {"now": <unix seconds>}: move it
     POST   /_emulator/sessions/<id>/pay   pay as the payer would ({"pending": true}: leave it processing)
     POST   /_emulator/sessions/<id>/decline  pay with a card that is declined
     POST   /_emulator/settle/<id>         {"succeeded": true}: finish a processing payment or refund
@@ -61,6 +63,12 @@ def _dispatch(emulator: "StripeEmulator", method: str, path: str, data: dict, qu
     if path == "/_emulator/settings" and method == "POST":
         emulator.configure(**data)
         return {"timeout_hold_seconds": emulator.faults.timeout_seconds, "slow_seconds": emulator.faults.slow_seconds}
+    if path == "/_emulator/clock":
+        if method == "POST" and "now" in data:
+            emulator.set_clock(float(data["now"]))
+        elif method == "POST":
+            emulator.advance_clock(float(data.get("advance", 0)))
+        return {"now": emulator.now()}
     if (m := _SESSION_ACTION.fullmatch(path)) and method == "POST":
         if m[2] == "pay":
             return emulator.complete_session(m[1], pending=bool(data.get("pending", False)))
@@ -95,6 +103,15 @@ class StripeEmulatorClient(EmulatorControlClient):
 
     def configure(self, **settings) -> dict:
         return self._call("POST", "/settings", settings)
+
+    def now(self) -> int:
+        return self._call("GET", "/clock")["now"]
+
+    def advance_clock(self, seconds: float) -> int:
+        return self._call("POST", "/clock", {"advance": seconds})["now"]
+
+    def set_clock(self, epoch: float) -> int:
+        return self._call("POST", "/clock", {"now": epoch})["now"]
 
     def complete_session(self, session_id: str, pending: bool = False) -> dict:
         return self._call("POST", f"/sessions/{quote(session_id)}/pay", {"pending": pending})

@@ -14,6 +14,7 @@ from ..faults import Fault, FaultSwitch
 from ..jsoncopy import json_copy
 from ..server import EmulatorServer
 from .api import ENDPOINTS, StripeApp
+from .clock import EmulatorClock, Source
 from .control import control_handler
 from .store import StripeStore
 from .webhooks import WebhookSender, signed_event
@@ -23,11 +24,14 @@ class StripeEmulator:
     """One emulated Stripe account. `api_key`: the only key accepted (default: any sk_test_ key).
     `webhook_url` + `webhook_secret`: where to POST signed events. `timeout_hold_seconds`: how
     long a `timeout` fault holds the answer before dropping it (keep it above the client's
-    timeout and short in tests). `slow_seconds`: the delay of a `slow` answer."""
+    timeout and short in tests). `slow_seconds`: the delay of a `slow` answer. `clock`: where the
+    account reads "now" (Unix seconds or an aware datetime; default the wall clock) — a test
+    passes its core's clock (`clock=core_clock.now`) so both agree on the date (clock.py)."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
                  webhook_url: str | None = None, webhook_secret: str | None = None,
-                 timeout_hold_seconds: float = 30.0, slow_seconds: float = 0.5, latency_seconds: float = 0.0):
+                 timeout_hold_seconds: float = 30.0, slow_seconds: float = 0.5, latency_seconds: float = 0.0,
+                 clock: Source | None = None):
         if webhook_url and not webhook_secret:
             raise ValueError("webhook_secret: needed to sign the events sent to webhook_url")
         self.faults = FaultSwitch()
@@ -35,7 +39,8 @@ class StripeEmulator:
         self._webhook_secret = webhook_secret
         self._deliveries: list[dict] = []
         self._sender = WebhookSender(webhook_url, webhook_secret, self._deliveries.append) if webhook_url else None
-        self.store = StripeStore(publish=self._sender.submit if self._sender else None)
+        self.clock = EmulatorClock(clock)
+        self.store = StripeStore(publish=self._sender.submit if self._sender else None, clock=self.clock)
         self._stopping = threading.Event()
         self.app = StripeApp(self.store, self.faults, api_key, control_handler(self), self._stopping)
         self.server = EmulatorServer(self.app, host, port, latency_seconds)
@@ -85,6 +90,22 @@ class StripeEmulator:
         if slow_seconds is not None:
             self.faults.slow_seconds = float(slow_seconds)
 
+    # -- the account's clock --------------------------------------------------------------------------
+    def now(self) -> int:
+        """The emulated account's "now", in Unix seconds."""
+        return self.clock.now()
+
+    def advance_clock(self, seconds: float) -> int:
+        """Move the account's clock (a session whose `expires_at` passes expires); answers the new now."""
+        return self.clock.advance(seconds)
+
+    def set_clock(self, epoch: float) -> int:
+        return self.clock.set(epoch)
+
+    def follow_clock(self, source: Source) -> None:
+        """Read "now" from `source` from here on (e.g. a core's `FixedClock.now`)."""
+        self.clock.follow(source)
+
     # -- the payer and the card ---------------------------------------------------------------------------
     def complete_session(self, session_id: str, pending: bool = False) -> dict:
         """Pay the session as the payer would on the hosted page (a card that succeeds);
@@ -123,9 +144,13 @@ class StripeEmulator:
         return self.store.payment_intent(intent_id)
 
     def sessions_for(self, txn: str) -> list[dict]:
-        with self.store.lock:
-            return [self.store.render_session(s, []) for s in self.store.sessions.values()
-                    if s["metadata"].get("txn") == txn]
+        return self.store.sessions_for(txn)
+
+    def received(self, endpoint: str | None = None) -> list[dict]:
+        """The API requests the emulator was sent, oldest first (`endpoint`: only those, e.g.
+        "create_session"): method, path, endpoint, idempotency_key, the raw form `body` and the
+        decoded `params`. Requests refused before routing (bad key, unknown URL) are not kept."""
+        return [dict(r) for r in list(self.app.received) if endpoint is None or r["endpoint"] == endpoint]
 
     def events(self) -> list[dict]:
         with self.store.lock:
@@ -149,4 +174,5 @@ class StripeEmulator:
         """Forget every object, event and armed fault (settings stay)."""
         self.faults.clear()
         self.store.reset()
+        self.app.received.clear()
         self._deliveries.clear()

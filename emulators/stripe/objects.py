@@ -10,7 +10,8 @@ import time
 from . import errors as err
 
 API_VERSION = "2026-10-28.endive"      # the API version these shapes follow (stripe-python 16's)
-SESSION_LIFETIME = 24 * 3600           # Stripe's default: a session can be paid for 24 hours
+SESSION_LIFETIME = 24 * 3600           # Stripe's default and longest: a session can be paid for 24 hours
+SESSION_SHORTEST = 30 * 60             # the shortest `expires_at` Stripe accepts after creation
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 # What a card can answer: (code, decline_code, message). The first four are what a test can make
 # a saved card answer on its next off-session charge.
@@ -30,10 +31,6 @@ _ids = random.Random()   # seeded from os.urandom
 
 def new_id(prefix: str, length: int = 24) -> str:
     return prefix + "".join(_ids.choices(_ALPHABET, k=length))
-
-
-def now() -> int:
-    return int(time.time())
 
 
 # -- parameters ---------------------------------------------------------------------------------------
@@ -92,18 +89,20 @@ def line_items_param(params: dict) -> tuple[list[dict], str]:
 
 # -- objects --------------------------------------------------------------------------------------------
 def build_event(type_: str, obj: dict, event_id: str | None = None, created: int | None = None) -> dict:
-    """An event envelope around `obj` (a session or payment intent dict), as Stripe delivers it."""
+    """An event envelope around `obj` (a session or payment intent dict), as Stripe delivers it
+    (`created`: the emulator's clock; default the wall clock, for tests that build events by hand)."""
     return {"id": event_id or new_id("evt_"), "object": "event", "api_version": API_VERSION,
-            "created": now() if created is None else created, "data": {"object": obj},
+            "created": int(time.time()) if created is None else created, "data": {"object": obj},
             "livemode": False, "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
             "type": type_}
 
 
-def session_object(ident: str, params: dict, total: int, currency: str, expires_at: int, url: str) -> dict:
+def session_object(ident: str, params: dict, total: int, currency: str, expires_at: int, url: str,
+                   created: int) -> dict:
     customer = params.get("customer") or None
     return {"id": ident, "object": "checkout.session", "amount_subtotal": total, "amount_total": total,
             "cancel_url": params.get("cancel_url"), "client_reference_id": params.get("client_reference_id"),
-            "created": now(), "currency": currency, "customer": customer,
+            "created": created, "currency": currency, "customer": customer,
             "customer_creation": None if customer else "if_required", "customer_details": None,
             "customer_email": params.get("customer_email"), "expires_at": expires_at, "livemode": False,
             "locale": None, "metadata": metadata_param(params), "mode": "payment", "payment_intent": None,
@@ -113,36 +112,37 @@ def session_object(ident: str, params: dict, total: int, currency: str, expires_
 
 
 def intent_object(amount: int, currency: str, *, customer: str | None, metadata: dict, description: str | None,
-                  setup_future_usage: str | None) -> dict:
+                  setup_future_usage: str | None, created: int) -> dict:
     ident = new_id("pi_")
     return {"id": ident, "object": "payment_intent", "amount": amount, "amount_capturable": 0,
             "amount_received": 0, "capture_method": "automatic",
             "client_secret": f"{ident}_secret_{new_id('', 25)}", "confirmation_method": "automatic",
-            "created": now(), "currency": currency, "customer": customer, "description": description,
+            "created": created, "currency": currency, "customer": customer, "description": description,
             "last_payment_error": None, "latest_charge": None, "livemode": False, "metadata": metadata,
             "next_action": None, "payment_method": None, "payment_method_types": ["card"],
             "setup_future_usage": setup_future_usage, "status": "requires_payment_method", "canceled_at": None,
             "cancellation_reason": None}
 
 
-def customer_object(params: dict) -> dict:
-    return {"id": new_id("cus_", 14), "object": "customer", "created": now(),
+def customer_object(params: dict, created: int) -> dict:
+    return {"id": new_id("cus_", 14), "object": "customer", "created": created,
             "description": params.get("description"), "email": params.get("email"), "name": params.get("name"),
             "metadata": metadata_param(params), "livemode": False,
             "invoice_settings": {"default_payment_method": None}, "balance": 0, "currency": None}
 
 
-def card_object(last4: str, customer: str | None) -> dict:
-    return {"id": new_id("pm_"), "object": "payment_method", "type": "card", "created": now(),
+def card_object(last4: str, customer: str | None, created: int) -> dict:
+    return {"id": new_id("pm_"), "object": "payment_method", "type": "card", "created": created,
             "customer": customer, "livemode": False, "metadata": {},
             "billing_details": {"name": None, "email": None},
             "card": {"brand": "visa", "last4": last4, "exp_month": 12, "exp_year": 2034, "country": "US",
                      "funding": "credit"}}
 
 
-def refund_object(intent: dict, amount: int, reason: str | None, metadata: dict, status: str) -> dict:
+def refund_object(intent: dict, amount: int, reason: str | None, metadata: dict, status: str,
+                  created: int) -> dict:
     return {"id": new_id("re_"), "object": "refund", "amount": amount, "charge": intent["latest_charge"],
-            "created": now(), "currency": intent["currency"], "metadata": metadata,
+            "created": created, "currency": intent["currency"], "metadata": metadata,
             "payment_intent": intent["id"], "reason": reason, "status": status}
 
 

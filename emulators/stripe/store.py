@@ -12,18 +12,21 @@ from typing import Callable
 
 from ..jsoncopy import json_copy
 from . import errors as err
-from .objects import (DECLINED_ON_PAGE, OFF_SESSION_FAILURES, REFUND_REASONS, SESSION_LIFETIME, bool_param,
-                      build_event, card_error, card_object, customer_object, int_param, intent_object,
-                      line_items_param, metadata_param, new_id, now, refund_object, session_object)
+from .clock import EmulatorClock
+from .objects import (DECLINED_ON_PAGE, OFF_SESSION_FAILURES, REFUND_REASONS, SESSION_LIFETIME, SESSION_SHORTEST,
+                      bool_param, build_event, card_error, card_object, customer_object, int_param, intent_object,
+                      line_items_param, metadata_param, new_id, refund_object, session_object)
 from .search import matches, parse_query
 
 
 class StripeStore:
     """Thread-safe: every public method takes the one (re-entrant) lock."""
 
-    def __init__(self, base_url: str = "", publish: Callable[[dict], None] | None = None):
+    def __init__(self, base_url: str = "", publish: Callable[[dict], None] | None = None,
+                 clock: EmulatorClock | None = None):
         self.lock = threading.RLock()
         self.base_url = base_url
+        self.clock = clock or EmulatorClock()   # the account's "now" (clock.py): tests move it
         self.publish = publish or (lambda event: None)   # hands new events to the webhook sender
         self.reset()
 
@@ -49,7 +52,7 @@ class StripeStore:
         return obj
 
     def _emit(self, type_: str, obj: dict) -> None:
-        event = build_event(type_, json_copy(obj))
+        event = build_event(type_, json_copy(obj), created=self.clock.now())
         self.events.append(event)
         self.publish(json_copy(event))
 
@@ -63,8 +66,10 @@ class StripeStore:
         session = self.sessions.get(ident)
         if session is None:
             raise err.no_such("checkout.session", ident)
-        if session["status"] == "open" and now() >= session["expires_at"]:
-            self._expire(session)
+        if session["status"] == "open" and self.clock.now() >= session["expires_at"]:
+            intent = self.intents.get(session["payment_intent"] or "")
+            if intent is None or intent["status"] != "processing":   # Stripe waits for a processing payment
+                self._expire(session)
         return session
 
     def _succeed(self, intent: dict, txn: str | None = None) -> None:
@@ -83,7 +88,7 @@ class StripeStore:
         session["status"] = "expired"
         intent = self.intents.get(session["payment_intent"] or "")
         if intent is not None and intent["status"] not in ("succeeded", "canceled"):
-            intent.update(status="canceled", canceled_at=now(), cancellation_reason="abandoned")
+            intent.update(status="canceled", canceled_at=self.clock.now(), cancellation_reason="abandoned")
         self._emit("checkout.session.expired", session)
 
     def _complete(self, session: dict, intent: dict) -> None:
@@ -103,7 +108,7 @@ class StripeStore:
     # -- customers and search -------------------------------------------------------------------------
     def create_customer(self, params: dict) -> dict:
         with self.lock:
-            return json_copy(self._keep(self.customers, customer_object(params)))
+            return json_copy(self._keep(self.customers, customer_object(params, self.clock.now())))
 
     def search(self, kind: str, params: dict) -> dict:
         """GET /v1/{customers,payment_intents}/search: newest first, `limit` (default 10)."""
@@ -131,15 +136,14 @@ class StripeStore:
         future = intent_data.get("setup_future_usage")
         if future not in (None, "off_session", "on_session"):
             raise err.invalid(f"Invalid setup_future_usage: {future}", "payment_intent_data[setup_future_usage]")
-        expires_at = int_param(params, "expires_at") if params.get("expires_at") else now() + SESSION_LIFETIME
-        if not now() + 1800 <= expires_at <= now() + SESSION_LIFETIME:
-            raise err.invalid("expires_at must be between 30 minutes and 24 hours from now.", "expires_at")
+        created = self.clock.now()
+        expires_at = _expires_at(params, created)
         with self.lock:
             if params.get("customer"):
                 self._customer(params["customer"])
             ident = new_id("cs_test_", 58)
             session = session_object(ident, params, sum(i["amount_total"] for i in items), currency, expires_at,
-                                     f"{self.base_url}/c/pay/{ident}")
+                                     f"{self.base_url}/c/pay/{ident}", created)
             # Kept aside: what the PaymentIntent gets once the payer pays (Stripe creates it then).
             session["_intent_data"] = {"metadata": metadata_param(intent_data), "setup_future_usage": future,
                                        "description": intent_data.get("description")}
@@ -150,6 +154,12 @@ class StripeStore:
     def session(self, ident: str, expand: list[str] = ()) -> dict:
         with self.lock:
             return self.render_session(self._session(ident), list(expand))
+
+    def sessions_for(self, txn: str) -> list[dict]:
+        """The sessions whose metadata `txn` is `txn`, oldest first (as of the account's clock)."""
+        with self.lock:
+            return [self.render_session(self._session(i), []) for i, s in list(self.sessions.items())
+                    if s["metadata"].get("txn") == txn]
 
     def list_sessions(self, params: dict) -> dict:
         """GET /v1/checkout/sessions: newest first; `limit`, `starting_after`, `status`, `customer`,
@@ -202,10 +212,10 @@ class StripeStore:
                 intent = self._keep(self.intents, intent_object(
                     session["amount_total"], session["currency"], customer=session["customer"],
                     metadata=dict(data["metadata"]), description=data["description"],
-                    setup_future_usage=data["setup_future_usage"]))
+                    setup_future_usage=data["setup_future_usage"], created=self.clock.now()))
                 session["payment_intent"] = intent["id"]
             if decline:
-                pm = self._keep(self.payment_methods, card_object("0002", None))
+                pm = self._keep(self.payment_methods, card_object("0002", None, self.clock.now()))
                 intent["payment_method"] = pm["id"]
                 self._fail(intent, DECLINED_ON_PAGE, pm)
                 return self.render_session(session, [])
@@ -213,7 +223,7 @@ class StripeStore:
                 # Saving a card needs a customer: Checkout creates one (customer_creation).
                 session["customer"] = intent["customer"] = self.create_customer({})["id"]
             owner = session["customer"] if data["setup_future_usage"] else None
-            intent["payment_method"] = self._keep(self.payment_methods, card_object("4242", owner))["id"]
+            intent["payment_method"] = self._keep(self.payment_methods, card_object("4242", owner, self.clock.now()))["id"]
             session["customer_details"] = {"email": session["customer_email"], "name": "Emulated Payer"}
             if pending:
                 intent["status"] = "processing"
@@ -237,7 +247,8 @@ class StripeStore:
             pm = self._card_of(customer, params.get("payment_method"), required=confirm)
             intent = self._keep(self.intents, intent_object(
                 amount, currency, customer=customer, metadata=metadata_param(params),
-                description=params.get("description"), setup_future_usage=params.get("setup_future_usage")))
+                description=params.get("description"), setup_future_usage=params.get("setup_future_usage"),
+                created=self.clock.now()))
             if not confirm:
                 return json_copy(intent)
             intent["payment_method"] = pm["id"]
@@ -298,7 +309,7 @@ class StripeStore:
                 raise err.invalid(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", "reason")
             self.refunded[ident] = self.refunded.get(ident, 0) + amount
             refund = refund_object(intent, amount, reason, metadata_param(params),
-                                   "pending" if pending else "succeeded")
+                                   "pending" if pending else "succeeded", self.clock.now())
             return json_copy(self._keep(self.refunds, refund))
 
     def refund(self, ident: str) -> dict:
@@ -345,3 +356,18 @@ class StripeStore:
     def charges_for(self, txn: str) -> int:
         with self.lock:
             return sum(1 for t, _ in self.charge_log if t == txn)
+
+
+def _expires_at(params: dict, created: int) -> int:
+    """Checkout's `expires_at`: 24 hours after creation by default; given, it must fall 30
+    minutes to 24 hours after creation — refused otherwise with Stripe's own messages."""
+    if not params.get("expires_at"):
+        return created + SESSION_LIFETIME
+    expires_at = int_param(params, "expires_at")
+    if expires_at < created + SESSION_SHORTEST:
+        raise err.invalid("The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
+                          "expires_at")
+    if expires_at > created + SESSION_LIFETIME:
+        raise err.invalid("The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+                          "expires_at")
+    return expires_at

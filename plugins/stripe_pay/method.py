@@ -19,6 +19,7 @@ from smartpay.core.plugin_host import (ChargeRequest, ChargeResult, ChargeStatus
                                        RefundRequest, WebhookEvent)
 
 from . import outcomes
+from .expiry import session_expires_at
 from .outcomes import SAVED_SEPARATOR, failure, intent_result, session_result
 from .settings import StripeSettings
 from .webhook import parse_event
@@ -144,6 +145,9 @@ class StripeMethod(PaymentMethod):
             "success_url": request.return_url or self._settings.success_url,
             "payment_intent_data": intent_data,
         }
+        expires_at = session_expires_at(request)
+        if expires_at is not None:   # R8: the page closes with the order's window (expiry.py)
+            params["expires_at"] = expires_at
         if customer:
             params["customer"] = customer
             intent_data["setup_future_usage"] = "off_session"
@@ -242,6 +246,10 @@ class StripeMethod(PaymentMethod):
         return session_result(session.to_dict())
 
     def _expire_by_txn(self, client, txn: str, request: ChargeRequest | None = None) -> ChargeResult:
+        if request is not None and not request.saved_method:
+            session = self._replayed_session(client, request)
+            if session is not None:
+                return self._expire_session(client, txn, session)
         found = self._lookup(client, txn)
         if request is not None and request.saved_method and found.detail.get("found") is False:
             # An off-session charge whose answer was lost: search may not show it yet. Replaying
@@ -257,6 +265,30 @@ class StripeMethod(PaymentMethod):
             return ChargeResult(ChargeStatus.CANCELED, detail={"found": False},
                                 message="Stripe has no checkout session for this transaction; nothing can be paid")
         return _settled_or_unknown(found)
+
+    def _replayed_session(self, client, request: ChargeRequest) -> str | None:
+        """The Checkout Session this attempt's create call made, learned by replaying the call
+        under its idempotency key with the same body (same expires_at: expiry.py): Stripe answers
+        the session it stored, whatever became of the first answer. Exact, where the lookup by
+        txn scans only the newest sessions. Raises (UNDEFINED) while the first create is still
+        running under the key (409). None when Stripe refuses the replay as a request —
+        nothing was stored under the key (a create that never ran: its expires_at may now be too
+        near, which Stripe would have ignored for a stored one), or the body differs (the
+        payer's customer changed) — and the lookup by txn decides. A create that never ran
+        but runs now makes a session that is closed at once: nothing can be paid there."""
+        import stripe
+
+        try:
+            customer = self._customer_for(client, request) if request.save_method else None
+            session = client.v1.checkout.sessions.create(self._session_params(request, customer),
+                                                         {"idempotency_key": request.idempotency_key})
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            if exc.http_status == 409 or getattr(exc, "code", None) == "idempotency_key_in_use":
+                raise   # the first create is still running: its session may appear; ask again later
+            log.info("stripe: replaying the checkout session of txn %s was refused (%s); looking it up instead",
+                     request.txn, type(exc).__name__)
+            return None
+        return session.id
 
     # -- saved cards (auto-renew, R7) ------------------------------------------------------------------
     def charge_saved(self, request: ChargeRequest) -> ChargeResult:

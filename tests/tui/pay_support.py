@@ -46,7 +46,9 @@ def pay_core(tmp_path, emulators):
     """The demo world (app/demo.py) at the fixed NOW, with Stripe and PayPal configured against
     the fixture's emulators; `pay_core.emulators` reaches them."""
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'pay.db'}", plugins=emulators.plugins())
-    core = Smartpay.open(settings, FixedClock(NOW), upgrade=True, ids=SeededIds(7), passwords=CHEAP_PASSWORDS)
+    clock = FixedClock(NOW)
+    emulators.stripe.follow_clock(clock.now)   # "Stripe" and the desk agree on the date (expires_at)
+    core = Smartpay.open(settings, clock, upgrade=True, ids=SeededIds(7), passwords=CHEAP_PASSWORDS)
     demo.seed(core)
     core.emulators = emulators
     yield core
