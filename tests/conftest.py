@@ -1,5 +1,5 @@
 """Fixtures: a fresh database per test (SQLite file, or PostgreSQL when SMARTPAY_TEST_DB=postgres),
-the fixed clock, the core, and the seed guide's world."""
+the fixed clock, the core, the seed guide's world and the demo world."""
 from __future__ import annotations
 
 import os
@@ -49,6 +49,20 @@ def core(settings, clock):
 @pytest.fixture
 def world(core):
     return build_world(core)
+
+
+@pytest.fixture
+def demo_core(db_url):
+    """The seed guide's demo world (app/demo.py) seeded at the fixed NOW (2025-09-10 14:00 GMT+8),
+    ids seeded so transaction numbers and coupon codes repeat: for the TUI's snapshots, and for core
+    queries asked on that world (on either backend)."""
+    from smartpay.app import demo
+    from smartpay.core.ids import SeededIds
+
+    core = Smartpay.open(Settings(db_url=db_url), FixedClock(NOW), upgrade=True, ids=SeededIds(7))
+    demo.seed(core)
+    yield core
+    core.close()
 
 
 @pytest.fixture
