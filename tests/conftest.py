@@ -12,7 +12,7 @@ from smartpay.core.clock import FixedClock
 from smartpay.core.config import Settings
 from smartpay.core.context import Smartpay
 
-from support import BACKEND, NOW, build_world, fresh_db_url
+from support import BACKEND, NOW, build_world, finish_drops, fresh_db_url, migrated_template
 
 # Textual reads these; snapshots must not depend on the caller's shell.
 for _var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS"):
@@ -23,9 +23,26 @@ def pytest_report_header(config):
     return f"smartpay test database: {BACKEND}"
 
 
+# Fixtures that open their database with upgrade=True before the test runs: a test using one gets
+# a copy of a migrated database (the same tables migrating would make, minus the time it takes).
+MIGRATED_BY = {"core", "demo_core", "desk", "desk_of_two", "card_core", "wired", "world_of"}
+
+
+@pytest.fixture(scope="session")
+def _template_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("template")
+
+
+def pytest_sessionfinish(session):
+    # Each test process (each xdist worker) drops its own template and waits for its queued drops.
+    migrated_template.discard()
+    finish_drops()
+
+
 @pytest.fixture
-def db_url(tmp_path):
-    with fresh_db_url(tmp_path / "smartpay.db") as url:
+def db_url(request, tmp_path, _template_dir):
+    migrated = _template_dir if MIGRATED_BY & set(request.fixturenames) else None
+    with fresh_db_url(tmp_path / "smartpay.db", migrated_from=migrated) as url:
         yield url
 
 
