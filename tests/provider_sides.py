@@ -1,6 +1,6 @@
 """The two real providers side by side for tests that run the same flow through either: each
 `Side` holds its emulator and says what its payer does and what it charged; `sides` starts one
-emulator per provider for a test module, and `world_of(provider)` opens a desk with that
+emulator per provider for a test process, and `world_of(provider)` opens a desk with that
 provider's real plugin on the seed world (the emulator reset first)."""
 from __future__ import annotations
 
@@ -103,7 +103,9 @@ class PayPalSide:
         self.emulator.stop()
 
 
-@pytest.fixture(scope="module")
+# Session scope: started once per test process (world_of resets them for each test), not again
+# each time an xdist worker comes back to a module that uses them.
+@pytest.fixture(scope="session")
 def sides():
     made = {"stripe": StripeSide(), "paypal": PayPalSide()}
     yield made
