@@ -9,6 +9,7 @@ stays PENDING)."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,6 +28,30 @@ class Fault(StrEnum):
         return self in (Fault.API_ERROR, Fault.HTTP_500, Fault.RATE_LIMITED)
 
 
+class Gate:
+    """A `slow` answer held until the test opens it (FaultSwitch.hold). `reached` is set once the
+    request is being handled (for Stripe: its Idempotency-Key is in flight), so a test orders two
+    concurrent requests by this event instead of guessing with a sleep — on a loaded machine a
+    sleep guesses wrong."""
+
+    LONGEST = 30.0   # never hold a server thread forever if a test forgets to open the gate
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self._opened = threading.Event()
+
+    def wait_reached(self, timeout: float = 10.0) -> None:
+        if not self.reached.wait(timeout):
+            raise TimeoutError(f"no request reached the held endpoint within {timeout:.0f}s")
+
+    def open(self) -> None:
+        self._opened.set()
+
+    def _hold(self) -> None:
+        self.reached.set()
+        self._opened.wait(self.LONGEST)
+
+
 @dataclass
 class _Armed:
     fault: Fault
@@ -42,6 +67,7 @@ class FaultSwitch:
         self._armed: list[_Armed] = []
         self.slow_seconds = 0.5
         self.timeout_seconds = 30.0
+        self._gate: Gate | None = None
 
     def arm(self, fault: Fault | str, endpoint: str | None = None, times: int = 1) -> None:
         if times < 1:
@@ -49,9 +75,32 @@ class FaultSwitch:
         with self._lock:
             self._armed.append(_Armed(Fault(fault), endpoint, times))
 
+    def hold(self, endpoint: str) -> Gate:
+        """Arm a `slow` fault on `endpoint` whose answer waits until the returned gate is opened
+        (one held answer at a time). For tests; the emulator's users only ever need `arm`."""
+        gate = Gate()
+        with self._lock:
+            if self._gate is not None:
+                raise RuntimeError("another answer is already held; open its gate first")
+            self._gate = gate
+            self._armed.append(_Armed(Fault.SLOW, endpoint, 1))
+        return gate
+
+    def delay(self) -> None:
+        """Where a `slow` answer waits: at the held gate if a test set one, else `slow_seconds`."""
+        with self._lock:
+            gate, self._gate = self._gate, None
+        if gate is not None:
+            gate._hold()
+        else:
+            time.sleep(self.slow_seconds)
+
     def clear(self) -> None:
         with self._lock:
             self._armed.clear()
+            gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.open()
 
     def take(self, endpoint: str) -> Fault | None:
         """The fault for this call to `endpoint`, consuming one use of it; None: behave."""

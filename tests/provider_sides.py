@@ -1,10 +1,15 @@
 """The two real providers side by side for tests that run the same flow through either: each
 `Side` holds its emulator and says what its payer does and what it charged; `sides` starts one
-emulator per provider for a test module, and `world_of(provider)` opens a desk with that
+emulator per provider for a test process, and `world_of(provider)` opens a desk with that
 provider's real plugin on the seed world (the emulator reset first)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+
+from smartpay.core.db.models import Order, PaymentAttempt, Refund, RenewalPlan
+from smartpay.core.services.quotes import Selection
 
 from smartpay.emulators.faults import Fault
 from smartpay.emulators.stripe import StripeEmulator
@@ -12,9 +17,11 @@ from smartpay.emulators.stripe import StripeEmulator
 import paypal_support
 from paypal_support import approve_on_page, method_config as paypal_config
 from stripe_support import WEBHOOK_SECRET, pay_on_page, stripe_config
-from support import billing, build_world, open_core
+from support import GMT8, billing, build_world, open_core
 
 HOLD = 1.0  # a `timeout` fault holds its answer this long (the clients wait 0.5 s)
+SET_UP_AT = dt.datetime(2025, 8, 31, 10, 0, tzinfo=GMT8)    # an auto-renew order is paid
+RENEW_AT = dt.datetime(2025, 9, 30, 10, 0, tzinfo=GMT8)     # its next cycle is due
 
 
 # -- the emulators: one per provider for the module, reset per test ----------------------------------
@@ -103,7 +110,9 @@ class PayPalSide:
         self.emulator.stop()
 
 
-@pytest.fixture(scope="module")
+# Session scope: started once per test process (world_of resets them for each test), not again
+# each time an xdist worker comes back to a module that uses them.
+@pytest.fixture(scope="session")
 def sides():
     made = {"stripe": StripeSide(), "paypal": PayPalSide()}
     yield made
@@ -129,3 +138,39 @@ def world_of(db_url, clock, sides):
     yield make
     for core in opened:
         core.close()
+
+
+# -- what the tests ask of the desk ------------------------------------------------------------------
+def attempts_of(txn):
+    return list(PaymentAttempt.select().join(Order).where(Order.txn == txn).order_by(PaymentAttempt.id))
+
+
+def poll(core, txn):
+    attempt = attempts_of(txn)[-1]
+    result = core.plugins.method(attempt.method).status(txn, attempt.provider_ref)
+    return core.payments.record_result(None, txn, attempt.id, result)
+
+
+def auto_item_selection(core):
+    item = core.accounts.add_item(core.world.community.id, "app", "Auto 1", expires="2025-08-31")
+    return Selection("community", installer="inst_regular", project_ids=(core.world.community.id,),
+                     item_ids=(item.id,))
+
+
+def set_up_plan(core, side, clock):
+    """An auto-renew order paid on the hosted page (the plan's source); the clock then moves to
+    the next cycle's due time. Returns the source order's txn."""
+    ak = core.auth.actor("aktest")
+    clock.set(SET_UP_AT)
+    order = core.orders.create(ak, "renewal", auto_item_selection(core), accept_terms=True, renew_mode="auto",
+                               auto_cycles=3)
+    out = core.payments.pay(ak, order.txn, side.key)
+    side.payer_acts(out.redirect_url)
+    assert poll(core, order.txn).order.state == "succeeded"
+    assert RenewalPlan.select().count() == 1
+    clock.set(RENEW_AT)
+    return order.txn
+
+
+def refunds_of(txn):
+    return [r.state for r in Refund.select().join(PaymentAttempt).join(Order).where(Order.txn == txn)]

@@ -8,6 +8,9 @@ import hmac
 import itertools
 import json
 import os
+import queue
+import shutil
+import threading
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -37,41 +40,125 @@ def pg_admin_url() -> str | None:
     return os.environ.get("SMARTPAY_TEST_PG_ADMIN")
 
 
-def create_pg_database() -> tuple[str, callable]:
-    """A fresh database on the test server; returns its URL and a function that drops it."""
+def _admin_run(*statements: tuple) -> None:
     import psycopg2
 
-    admin = pg_admin_url()
-    name = f"smartpay_test_{uuid.uuid4().hex[:12]}"
-    conn = psycopg2.connect(admin)
+    conn = psycopg2.connect(pg_admin_url())
     conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    parsed = urlparse(admin)
-    url = parsed._replace(path=f"/{name}").geturl()
-
-    def drop() -> None:
-        conn = psycopg2.connect(admin)
-        conn.autocommit = True
+    try:
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            for statement in statements:
+                cur.execute(*statement)
+    finally:
         conn.close()
 
-    return url, drop
+
+def _drop_now(name: str) -> None:
+    _admin_run(("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)),
+               (f'DROP DATABASE IF EXISTS "{name}"',))
+
+
+class _Dropper:
+    """Drops finished test databases on a background thread. PostgreSQL's DROP DATABASE waits for
+    a checkpoint (a second or more on a busy machine) and no test needs its result; the queue is
+    short, so a slow server makes tests wait rather than pile up databases on its disk."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._thread: threading.Thread | None = None
+
+    def drop(self, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drop-test-databases", daemon=True)
+            self._thread.start()
+        self._queue.put(name)
+
+    def _run(self) -> None:
+        while (name := self._queue.get()) is not None:
+            try:
+                _drop_now(name)
+            except Exception as exc:  # noqa: BLE001 — one failed drop must not stop the others
+                print(f"could not drop test database {name}: {exc}", flush=True)
+
+    def finish(self) -> None:
+        """Wait until every queued database is dropped (the end of a test session)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+_dropper = _Dropper()
+finish_drops = _dropper.finish
+
+
+def create_pg_database(template: str | None = None) -> tuple[str, callable]:
+    """A fresh database on the test server (a copy of `template` if given); returns its URL and a
+    function that drops it (in the background: finish_drops() waits for every drop)."""
+    name = f"smartpay_test_{uuid.uuid4().hex[:12]}"
+    _admin_run((f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""),))
+    url = urlparse(pg_admin_url())._replace(path=f"/{name}").geturl()
+    return url, lambda: _dropper.drop(name)
+
+
+class _MigratedTemplate:
+    """One migrated, empty database per test process, copied for each test that migrates its
+    database anyway (the `core` fixture): a copy costs a file copy on SQLite and a CREATE DATABASE
+    … TEMPLATE on PostgreSQL, where migrating costs most of a second. Nothing else is in it, so
+    a copy is exactly what migrating a fresh database would have made."""
+
+    def __init__(self) -> None:
+        self._made: str | None = None   # the SQLite file, or the PostgreSQL database's name
+
+    def _make(self, sqlite_dir) -> str:
+        from smartpay.core.clock import FixedClock
+
+        if BACKEND != "postgres":
+            path = f"{sqlite_dir}/migrated-template.db"
+            Smartpay.open(Settings(db_url=f"sqlite:///{path}"), FixedClock(NOW), upgrade=True).close()
+            return path
+        url, _ = create_pg_database()
+        Smartpay.open(Settings(db_url=url), FixedClock(NOW), upgrade=True).close()
+        return urlparse(url).path.lstrip("/")
+
+    @contextlib.contextmanager
+    def copy(self, sqlite_file, sqlite_dir):
+        if self._made is None:
+            self._made = self._make(sqlite_dir)
+        if BACKEND != "postgres":
+            shutil.copyfile(self._made, sqlite_file)
+            yield f"sqlite:///{sqlite_file}"
+            return
+        url, drop = create_pg_database(template=self._made)
+        try:
+            yield url
+        finally:
+            drop()
+
+    def discard(self) -> None:
+        if self._made is not None and BACKEND == "postgres":
+            _drop_now(self._made)
+        self._made = None
+
+
+migrated_template = _MigratedTemplate()
 
 
 @contextlib.contextmanager
-def fresh_db_url(sqlite_file):
-    """A fresh, empty database on the backend under test: the SQLite file `sqlite_file`, or a new
-    database on the PostgreSQL test server (dropped afterwards)."""
+def fresh_db_url(sqlite_file, migrated_from=None):
+    """A fresh database on the backend under test: the SQLite file `sqlite_file`, or a new
+    database on the PostgreSQL test server (dropped afterwards). Empty, unless `migrated_from` (a
+    folder for the SQLite template) asks for a copy of a migrated one."""
+    if BACKEND == "postgres" and not pg_admin_url():
+        import pytest
+        pytest.skip("SMARTPAY_TEST_DB=postgres but SMARTPAY_TEST_PG_ADMIN is not set (run via tests/pg_run.py)")
+    if migrated_from is not None:
+        with migrated_template.copy(sqlite_file, migrated_from) as url:
+            yield url
+        return
     if BACKEND != "postgres":
         yield f"sqlite:///{sqlite_file}"
         return
-    if not pg_admin_url():
-        import pytest
-        pytest.skip("SMARTPAY_TEST_DB=postgres but SMARTPAY_TEST_PG_ADMIN is not set (run via tests/pg_run.py)")
     url, drop = create_pg_database()
     try:
         yield url

@@ -111,7 +111,9 @@ class Matrix:
         return self.core.auth.actor(ROLES[role])
 
 
-@pytest.fixture(scope="module")
+# Session scope: built once per test process. With xdist a worker may run this module's tests in
+# several stretches between others, and a module-scoped matrix would be built again for each.
+@pytest.fixture(scope="session")
 def mx(tmp_path_factory):
     with fresh_db_url(tmp_path_factory.mktemp("authz") / "matrix.db") as url:
         yield from _matrix(url)

@@ -1,9 +1,10 @@
-"""Configuration, the sample price list and money: validated with messages that name the key."""
+"""Configuration, the sample price list and money: validated with messages that name the key; secrets
+kept out of the settings' printed form."""
 import datetime as dt
 
 import pytest
 
-from smartpay.core.config import load_settings
+from smartpay.core.config import Settings, load_settings
 from smartpay.core.domain import SERVICE_TYPES
 from smartpay.core.errors import ConfigError, InvalidInput
 from smartpay.core.money import Money, prorate
@@ -103,3 +104,13 @@ def test_proration_rounds_up_to_the_minor_unit():
     assert prorate(150, 1) == 5       # 150 / 30 = 5 exactly
     assert prorate(100, 1) == 4       # 3.33… → 4
     assert prorate(100, 0) == 0
+
+
+def test_settings_repr_hides_plugin_secrets_and_the_database_password():
+    settings = Settings(db_url="postgresql://smartpay:Pa55-w0rd@db.example:5432/smartpay",
+                        plugins={"stripe_pay": {"api_key": "sk_test_SECRET123"},
+                                 "paypal_pay": {"client_secret": "EMU-SECRET-xyz"}})
+    for text in (repr(settings), str(settings), f"{settings!r}"):
+        assert "Pa55-w0rd" not in text and "sk_test_SECRET123" not in text and "EMU-SECRET-xyz" not in text
+        assert "db.example:5432/smartpay" in text and "order_window_minutes=15" in text
+    assert settings.plugin_config("stripe_pay") == {"api_key": "sk_test_SECRET123"}   # still there to use

@@ -1,6 +1,8 @@
 """M3 (unknown is a state) and R8 (expiries move once, only when paid): record_result re-checks
 staleness and refunds what it cannot apply; the reconciler settles in-flight attempts, expires
-overdue orders at the provider, retries open refunds, and never downgrades a known outcome."""
+overdue orders at the provider, retries open refunds, never downgrades a known outcome, hands a
+plugin the original request (and still works with a plugin that takes none), and goes on past
+one attempt's recording error."""
 from __future__ import annotations
 
 
@@ -9,6 +11,7 @@ import pytest
 from smartpay.core.db import migrations
 from smartpay.core.db.models import Item, Order, PaymentAttempt, Refund
 from smartpay.core.errors import PaymentInProgress
+from smartpay.core.money import Money
 from smartpay.core.plugin_host import ChargeResult, ChargeStatus
 
 from support import CHEAP_PASSWORDS, FakeCard, FakeCardPlugin, build_world, billing, card_desk, community_order, eod, open_core
@@ -258,6 +261,64 @@ def test_m3_reconcile_twice_is_idempotent(desk, clock):
     assert second.line() == ("reconcile: 0 checked, 0 paid, 0 paid but not applied, 0 failed, 0 timed out, "
                              "0 pending, 0 unknown, 0 refunded, 0 refunds open, 0 refunds failed, 0 errors")
     assert len(desk.fake.status_calls) == calls
+
+
+# -- the request a plugin is asked about, and one bad attempt in a run ------------------------------
+def test_m3_reconcile_passes_the_rebuilt_request_to_status_and_expire(desk, clock):
+    txn = pending_order(desk).txn
+    attempt = attempt_of(txn)
+    desk.fake.status_answer = P.PENDING
+    desk.reconciler.run()
+    [asked] = desk.fake.status_requests
+    assert (asked.txn, asked.amount, asked.idempotency_key) == (txn, Money(attempt.amount, attempt.unit),
+                                                                attempt.idempotency_key)
+    assert asked.saved_method is None and asked.description == desk.fake.requests[0].description
+    clock.advance(minutes=16)
+    desk.reconciler.run()
+    [expired] = desk.fake.expire_requests
+    assert expired.idempotency_key == attempt.idempotency_key
+
+
+def test_m8_a_status_with_an_old_signature_is_a_plugin_error_and_reconcile_goes_on(db_url, clock):
+    """The contract's signature is fixed (`status(txn, provider_ref, request=None)`); a plugin
+    still written for the two-argument one fails in status(): reconcile counts a plugin error,
+    names the plugin, and leaves the order as it was (no crash, no guess)."""
+    class OldCard(FakeCard):
+        def status(self, txn, provider_ref):      # the contract as it was: no `request`
+            return super().status(txn, provider_ref)
+
+    plugin = FakeCardPlugin()
+    plugin.method = OldCard()
+    core = open_core(db_url, clock, extra=[("fakecard", plugin)])
+    try:
+        core.fake = plugin.method
+        core.world = build_world(core)
+        billing(core, core.auth.actor("aktest"))
+        txn = pending_order(core).txn
+        summary = core.reconciler.run()
+        assert summary.errors == 1 and "plugin error (fakecard)" in summary.error_messages[0]
+        assert Order.get(Order.txn == txn).state == "processing"
+    finally:
+        core.close()
+
+
+def test_m3_reconcile_counts_a_recording_error_and_goes_on(desk, monkeypatch):
+    first = pending_order(desk).txn
+    desk.fake.answer = P.PENDING
+    second = community_order(desk, ["apt102"])
+    desk.payments.pay(desk.auth.actor("aktest"), second.txn, "fakecard")
+    real = desk.payments.record_result
+
+    def flaky(actor, txn, attempt_id, result, window_closed=False):
+        if txn == first:
+            raise RuntimeError("database is locked")
+        return real(actor, txn, attempt_id, result, window_closed)
+
+    monkeypatch.setattr(desk.payments, "record_result", flaky)
+    summary = desk.reconciler.run()
+    assert summary.errors == 1 and summary.paid == 1 and "database is locked" in summary.error_messages[0]
+    assert Order.get(Order.txn == second.txn).state == "succeeded"
+    assert Order.get(Order.txn == first).state == "processing"
 
 
 # -- schema -----------------------------------------------------------------------------------------------

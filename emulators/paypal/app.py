@@ -186,7 +186,7 @@ class PayPalApp:
 
     def _after_effect(self, fault: Fault | None) -> None:
         if fault == Fault.SLOW:
-            time.sleep(self.faults.slow_seconds)
+            self.faults.delay()
         elif fault == Fault.TIMEOUT:
             time.sleep(self.faults.timeout_seconds)
             raise DropConnection()

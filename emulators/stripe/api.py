@@ -15,7 +15,6 @@ import collections
 import json
 import re
 import threading
-import time
 from typing import Callable
 
 from ..faults import Fault, FaultSwitch
@@ -115,7 +114,7 @@ class StripeApp:
                 self._in_flight.add(slot)
         try:
             if fault == Fault.SLOW:
-                time.sleep(self.faults.slow_seconds)
+                self.faults.delay()
             with self.store.lock:  # check, execute and store as one step: two retries never both execute
                 status, body, replayed = self._execute(key, idem, method, path, params, pattern, handler,
                                                        fault == Fault.PENDING)
@@ -203,7 +202,7 @@ class StripeApp:
                             outcome_page("Something went wrong", "Your payment was not processed. Please try "
                                                                  "again.").encode(), "text/html")
         if fault == Fault.SLOW:
-            time.sleep(self.faults.slow_seconds)
+            self.faults.delay()
         try:
             session = self.store.pay_session(ident, decline=action == "decline", pending=fault == Fault.PENDING)
         except err.StripeApiError as refused:

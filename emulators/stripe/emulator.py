@@ -64,6 +64,7 @@ class StripeEmulator:
 
     def stop(self) -> None:
         self._stopping.set()          # release any answer a timeout fault is holding
+        self.faults.clear()           # and any a test held at a gate
         self.server.stop()
         if self._sender:
             self._sender.stop()
@@ -80,6 +81,13 @@ class StripeEmulator:
         if endpoint is not None and endpoint not in ENDPOINTS:
             raise ValueError(f"endpoint: one of {', '.join(ENDPOINTS)}, not {endpoint!r}")
         self.faults.arm(fault, endpoint, times)
+
+    def hold(self, endpoint: str):
+        """Hold the next call to `endpoint` until the returned gate is opened (faults.Gate): a test
+        waits for `gate.reached` to know the call is being handled, then sends another."""
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint: one of {', '.join(ENDPOINTS)}, not {endpoint!r}")
+        return self.faults.hold(endpoint)
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -1,6 +1,7 @@
 """M5 webhooks over real HTTP: the core's WSGI app served by wsgiref on 127.0.0.1 (port 0, in a
 thread), FakeCard notifications signed with an HMAC test secret. A valid event is applied once;
-a replay, a forged signature and an event for an unknown order change nothing; each is logged."""
+a replay, a forged signature and an event for an unknown order change nothing; each is logged.
+An event of another app on the same provider account (a txn that is not ours) is ignored."""
 from __future__ import annotations
 
 import json
@@ -13,9 +14,10 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from smartpay.core.db.models import AuditLog, Item, Order, PaymentAttempt, WebhookInbox
-from smartpay.core.plugin_host import ChargeStatus
+from smartpay.core.plugin_host import ChargeStatus, WebhookEvent
 from smartpay.app.webhook_server import make_app
 
+from provider_sides import sides, world_of  # noqa: F401 — fixtures
 from support import FakeCard, card_desk, community_order, eod
 
 LOGGER = "smartpay.webhooks"
@@ -149,3 +151,16 @@ def test_m5_headers_reach_the_plugin_lower_cased(desk):
     assert headers_of({"HTTP_STRIPE_SIGNATURE": "t=1,v1=x", "CONTENT_TYPE": "application/json",
                        "HTTP_PAYPAL_TRANSMISSION_ID": "abc", "PATH_INFO": "/"}) == {
         "stripe-signature": "t=1,v1=x", "content-type": "application/json", "paypal-transmission-id": "abc"}
+
+
+# -- a foreign event's long txn is ignored, not a database error -----------------------------------------
+def test_m5_webhook_with_a_foreign_long_txn_is_ignored(world_of):
+    core, _ = world_of("stripe")
+    event = WebhookEvent(event_id="evt_foreign", type="checkout.session.completed",
+                         txn="order-from-another-app-on-this-stripe-account-1234567890", provider_ref="cs_x",
+                         result=None)
+    receipt = core.webhook_inbox.receive("stripe", event)
+    assert receipt.outcome == "ignored"
+    row = WebhookInbox.get(WebhookInbox.event_id == "evt_foreign")
+    assert row.txn is None and row.state == "ignored"
+    assert core.webhook_inbox.receive("stripe", event).outcome == "replay"

@@ -1,5 +1,6 @@
 """PayPal webhooks (M5): events the emulator really sent verify through PayPal's
-verify-webhook-signature API and parse; forged, altered or misdirected ones are rejected."""
+verify-webhook-signature API and parse; forged, altered or misdirected ones are rejected; a
+capture event whose order PayPal cannot read at that moment announces no outcome."""
 from __future__ import annotations
 
 import json
@@ -9,10 +10,14 @@ import pytest
 
 from smartpay.core.money import Money
 from smartpay.core.plugin_host import ChargeStatus, WebhookRejected
+from smartpay.emulators.faults import Fault
 from smartpay.emulators.server import EmulatorServer
+from smartpay.plugins.paypal_pay.webhooks import _event
 
 from paypal_support import CLIENT_SECRET, approve_on_page, build_method, charge_request
 from paypal_support import paypal, paypal_method  # noqa: F401  (fixtures)
+from provider_sides import attempts_of, sides, world_of  # noqa: F401 — fixtures
+from support import community_order
 
 TXN = "20250910140000055"
 
@@ -146,3 +151,19 @@ def test_m5_verified_events_the_desk_does_not_act_on_are_informational(paypal, p
     headers, body = paypal.signed_event("PAYMENT.CAPTURE.REFUNDED", {"id": "R1", "custom_id": TXN})
     event = paypal_method.parse_webhook(lowered(headers), body)
     assert event.type == "PAYMENT.CAPTURE.REFUNDED" and event.result is None and event.txn == TXN
+
+
+# -- a capture event whose order cannot be read announces nothing ----------------------------------------
+def test_r7_paypal_capture_webhook_whose_order_cannot_be_read_announces_nothing(world_of, clock):
+    core, side = world_of("paypal")
+    order = community_order(core, ["apt101"], renew_to="2025-10-30")
+    out = core.payments.pay(core.auth.actor("aktest"), order.txn, "paypal")
+    approve_on_page(out.redirect_url)
+    attempt = attempts_of(order.txn)[-1]
+    assert core.plugins.method("paypal").status(order.txn, attempt.provider_ref).status == ChargeStatus.PROCESSED
+    state = side.emulator.app.state
+    [capture] = list(state.captures.values())
+    event = side.emulator.app.signer.event("PAYMENT.CAPTURE.COMPLETED", capture.as_json(state.base_url))
+    side.emulator.arm(Fault.HTTP_500, "get_order")
+    parsed = _event(event, core.plugins.method("paypal")._gateway.get_order)
+    assert parsed.result is None and parsed.provider_ref == attempt.provider_ref

@@ -2,20 +2,24 @@
 really sends CHECKOUT.ORDER.APPROVED to the desk's webhook endpoint (app/webhook_server.py), and the
 inbox settles it at once — it asks the PayPal method's status() for that attempt, which captures —
 so the order completes without any polling or reconcile run. The capture's own webhook that
-follows changes nothing."""
+follows changes nothing; when it arrives first, it still carries the saved account an auto-renew
+plan needs (R7)."""
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from smartpay.core.db.models import Item, Order, PaymentAttempt, WebhookInbox
 from smartpay.app.webhook_server import make_app
+from smartpay.core.db.models import Item, Notification, Order, PaymentAttempt, RenewalPlan, WebhookInbox
+from smartpay.core.plugin_host import ChargeStatus
 from smartpay.emulators.faults import Fault
 from smartpay.emulators.server import EmulatorServer
+from smartpay.plugins.paypal_pay.webhooks import _event
 
 import paypal_support
 from paypal_support import approve_on_page, method_config
+from provider_sides import SET_UP_AT, attempts_of, auto_item_selection, sides, world_of  # noqa: F401 — fixtures
 from support import billing, build_world, community_order, eod, open_core
 
 
@@ -103,3 +107,27 @@ def test_m5_an_approved_webhook_for_a_settled_attempt_stays_informational(wired)
     receipt = core.webhook_inbox.receive("paypal", event)
     assert receipt.outcome == "ignored" and "informational" in receipt.message
     assert emulator.captures_for(order.txn) == 1
+
+
+# -- a capture webhook that arrives first carries the saved account (R7) ---------------------------------
+def test_r7_paypal_capture_webhook_first_still_sets_up_the_plan(world_of, clock):
+    core, side = world_of("paypal")
+    ak = core.auth.actor("aktest")
+    clock.set(SET_UP_AT)
+    order = core.orders.create(ak, "renewal", auto_item_selection(core), accept_terms=True, renew_mode="auto",
+                               auto_cycles=3)
+    out = core.payments.pay(ak, order.txn, "paypal")
+    approve_on_page(out.redirect_url)
+    attempt = attempts_of(order.txn)[-1]
+    side.emulator.arm(Fault.TIMEOUT, "capture_order")            # the capture's answer is lost
+    lost = core.plugins.method("paypal").status(order.txn, attempt.provider_ref)
+    core.payments.record_result(None, order.txn, attempt.id, lost)
+    state = side.emulator.app.state
+    [capture] = list(state.captures.values())
+    event = side.emulator.app.signer.event("PAYMENT.CAPTURE.COMPLETED", capture.as_json(state.base_url))
+    parsed = _event(event, core.plugins.method("paypal")._gateway.get_order)
+    assert parsed.result.status == ChargeStatus.PROCESSED and parsed.result.saved_method
+    core.webhook_inbox.receive("paypal", parsed)
+    assert Order.get(Order.txn == order.txn).state == "succeeded"
+    assert RenewalPlan.get().saved_method == parsed.result.saved_method
+    assert Notification.select().where(Notification.kind == "renewal_not_set_up").count() == 0
