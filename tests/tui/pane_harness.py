@@ -18,7 +18,7 @@ def desk_app(session):
     return SmartpayApp(session.core, session=session)
 
 
-async def until(pilot, condition, timeout: float = 30.0, what: str = "the app to settle") -> None:
+async def until(pilot, condition, timeout: float = 90.0, what: str = "the app to settle") -> None:
     """Poll `condition()` between short pauses (never a fixed sleep); fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

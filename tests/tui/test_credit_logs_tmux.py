@@ -29,7 +29,7 @@ class Terminal:
         return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
                               text=True).stdout
 
-    def wait_for(self, *texts: str, timeout: float = 60.0) -> str:
+    def wait_for(self, *texts: str, timeout: float = 120.0) -> str:
         """The screen once every one of `texts` is on it (a label may be painted before a table)."""
         deadline = time.monotonic() + timeout
         while True:

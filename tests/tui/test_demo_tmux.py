@@ -26,7 +26,7 @@ SMARTPAY = str(Path(sys.executable).with_name("smartpay"))
 FAKE_NOW = "2025-09-10T14:00:00"
 
 
-def steady(t: Terminal, timeout: float = 30.0) -> str:
+def steady(t: Terminal, timeout: float = 60.0) -> str:
     """The screen once it has stopped changing (workers done, focus moved): keys sent before a
     page has focused its first field would land elsewhere."""
     deadline = time.monotonic() + timeout
