@@ -26,7 +26,9 @@ This module imports pytest, so only tests import it; nothing else in smartpay do
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import inspect
 import json
 import re
 from dataclasses import replace
@@ -34,15 +36,16 @@ from typing import Any, Callable, Iterable
 
 import pytest
 
-from .domain import Grant, ProjectType, Purpose, RenewMode, Role
+from .domain import Grant, OrderState, ProjectType, Purpose, RenewMode, Role
 from .errors import InsufficientCoupon, InsufficientCredit, NotEligible
 from .money import CREDIT, Money
 from .plugin_host import (ChargeRequest, ChargeResult, ChargeStatus, Eligibility, PaymentContext,
                           PaymentMethod, PluginHost, ProjectFacts, hookimpl)
-from .views import CouponView
+from .views import AttemptView, BillingInfoView, CouponView, OrderView
 
-__all__ = ["PaymentMethodContract", "KitTender", "make_context", "kit_coupon", "standard_contexts",
-           "core_evaluation", "payment_context", "kit_tender", "KIT_NOW", "KIT_TXN"]
+__all__ = ["PaymentMethodContract", "KitTender", "make_context", "kit_coupon", "kit_order", "standard_contexts",
+           "core_evaluation", "payment_context", "kit_tender", "KIT_NOW", "KIT_TXN", "KIT_PLUGIN",
+           "PROJECTS_BY_TYPE"]
 
 GMT8 = dt.timezone(dt.timedelta(hours=8))
 KIT_NOW = dt.datetime(2025, 9, 10, 14, 0, tzinfo=GMT8)
@@ -55,6 +58,12 @@ NEW_COMMERCIAL = ProjectFacts(2, "Kit New Commercial", ProjectType.COMMERCIAL,
                               dt.datetime(2025, 6, 1, 0, 0, tzinfo=GMT8))
 OLD_COMMERCIAL = ProjectFacts(3, "Kit Old Commercial", ProjectType.COMMERCIAL,
                               dt.datetime(2025, 5, 31, 23, 59, tzinfo=GMT8))
+SINGLE_FAMILY = ProjectFacts(4, "Kit Single Family", ProjectType.SINGLE_FAMILY, dt.datetime(2024, 3, 1, tzinfo=GMT8))
+# The project an order of each type is about when make_context is given only the type.
+PROJECTS_BY_TYPE: dict[ProjectType, tuple[ProjectFacts, ...]] = {
+    ProjectType.COMMUNITY: (COMMUNITY,), ProjectType.SINGLE_FAMILY: (SINGLE_FAMILY,),
+    ProjectType.COMMERCIAL: (NEW_COMMERCIAL,)}
+KIT_PLUGIN = "kit_method"  # the name core_evaluation's host gives the method's plugin
 
 
 def kit_coupon(code: str = "KITUSD50", amount: int = 5000, currency: str = "USD",
@@ -65,20 +74,70 @@ def kit_coupon(code: str = "KITUSD50", amount: int = 5000, currency: str = "USD"
 
 
 def make_context(**overrides: Any) -> PaymentContext:
-    """A PaymentContext with sensible defaults — an installer holding the "Stripe/PayPal Coupon"
-    grant renewing one community project manually for 10.00 USD — changed by `overrides`."""
+    """make_context(**overrides) -> PaymentContext: any PaymentContext field by name (payer_id,
+    payer_login, role, grant, purpose, project_type, projects, renew_mode, amount, credit_balance,
+    coupons, now). Defaults: an installer holding the "Stripe/PayPal Coupon" grant renewing one
+    community project manually for 10.00 USD at KIT_NOW.
+
+    The context stays one the core could build: give `project_type` alone and the order is about
+    a project of that type (PROJECTS_BY_TYPE); give `projects` alone and the type is theirs; a
+    credit purchase is about no project and an activation has no renew mode unless told.
+    Contradictions (a single-family type with a community project) raise ValueError naming the field."""
+    purpose = overrides.get("purpose", Purpose.RENEWAL)
+    if purpose == Purpose.CREDIT_PURCHASE:
+        project_type, projects = overrides.get("project_type"), overrides.get("projects", ())
+    elif "project_type" in overrides and "projects" not in overrides:
+        project_type = overrides["project_type"]
+        projects = PROJECTS_BY_TYPE.get(project_type, ()) if project_type is not None else ()
+    elif "projects" in overrides and "project_type" not in overrides:
+        projects = tuple(overrides["projects"])
+        project_type = projects[0].type if projects else None
+    else:
+        project_type = overrides.get("project_type", ProjectType.COMMUNITY)
+        projects = tuple(overrides.get("projects", PROJECTS_BY_TYPE.get(project_type, ())))
+    if purpose == Purpose.CREDIT_PURCHASE and (project_type is not None or projects):
+        raise ValueError("project_type: a credit purchase is about no project (give project_type=None, projects=())")
+    if purpose != Purpose.CREDIT_PURCHASE and project_type is None:
+        raise ValueError(f"project_type: a {purpose.value} order needs a project type")
+    wrong = [p.name for p in projects if p.type != project_type]
+    if wrong:
+        raise ValueError(f"projects: {', '.join(wrong)} not of project_type {project_type.value}")
+    renew_mode = RenewMode.MANUAL if purpose == Purpose.RENEWAL else None
     fields: dict[str, Any] = dict(
         payer_id=1, payer_login="kit_payer", role=Role.INSTALLER, grant=Grant.REGULAR,
-        purpose=Purpose.RENEWAL, project_type=ProjectType.COMMUNITY, projects=(COMMUNITY,),
-        renew_mode=RenewMode.MANUAL, amount=Money(1000, "USD"), credit_balance=0, coupons=(),
+        purpose=purpose, renew_mode=renew_mode, amount=Money(1000, "USD"), credit_balance=0, coupons=(),
         now=KIT_NOW)
     fields.update(overrides)
+    fields.update(project_type=project_type, projects=projects)
     return PaymentContext(**fields)
 
 
+def kit_order(context: PaymentContext | None = None, *, method_key: str = "kit", state: OrderState = OrderState.SUCCEEDED,
+              txn: str = KIT_TXN) -> OrderView:
+    """kit_order(context=None, *, method_key="kit", state=SUCCEEDED, txn=KIT_TXN) -> OrderView: the
+    order as the core shows it to `order_completed` (state SUCCEEDED, paid) and to `instructions()`
+    (state PROCESSING, waiting), for `context` (default make_context()), with one attempt by
+    `method_key` for the whole amount."""
+    context = context or make_context()
+    paid = state == OrderState.SUCCEEDED
+    attempt = AttemptView(1, method_key, context.amount, "succeeded" if paid else "processing", f"{txn}-01",
+                          None, None, {}, KIT_NOW)
+    return OrderView(txn=txn, payer_login=context.payer_login, purpose=context.purpose,
+                     project_type=context.project_type, total=context.amount, state=state, created_at=KIT_NOW,
+                     deadline_at=KIT_NOW + dt.timedelta(minutes=15), paid_at=KIT_NOW if paid else None,
+                     renew_mode=context.renew_mode,
+                     renew_to=(KIT_NOW + dt.timedelta(days=30)).date() if context.renew_mode else None,
+                     auto_cycles=None, auto_until=None,
+                     credit_quantity=context.amount.amount if context.purpose == Purpose.CREDIT_PURCHASE else None,
+                     billing=BillingInfoView("Kit Company", "Kit Payer", "1 Kit Street", "+65 6000 0000"),
+                     attempts=(attempt,))
+
+
 def standard_contexts() -> dict[str, PaymentContext]:
-    """The spread of situations the contract tests every method against: each role and grant,
-    each purpose, manual and auto renewal, money and credit orders, with and without coupons."""
+    """standard_contexts() -> {name: PaymentContext}: the spread of situations the contract judges
+    every method in: each role and grant, each purpose, each project type (community,
+    single-family, commercial), manual and auto renewal, money and credit orders, with and
+    without coupons."""
     usd_coupon = (kit_coupon(),)
     credit_renewal = dict(project_type=ProjectType.COMMERCIAL, projects=(NEW_COMMERCIAL,),
                           amount=Money(30, CREDIT), credit_balance=100)
@@ -90,12 +149,17 @@ def standard_contexts() -> dict[str, PaymentContext]:
                                                    renew_mode=RenewMode.AUTO, coupons=usd_coupon),
         "distributor credit renewal": make_context(role=Role.DISTRIBUTOR, grant=None, **credit_renewal),
         "distributor credit purchase": make_context(role=Role.DISTRIBUTOR, grant=None, **credit_purchase),
+        "distributor single-family renewal USD": make_context(role=Role.DISTRIBUTOR, grant=None,
+                                                              project_type=ProjectType.SINGLE_FAMILY),
         "sub-distributor activation USD": make_context(role=Role.SUB_DISTRIBUTOR, grant=None,
                                                        purpose=Purpose.ACTIVATION, renew_mode=None),
         "installer regular renewal USD": make_context(coupons=usd_coupon),
         "installer regular auto-renew USD": make_context(renew_mode=RenewMode.AUTO, coupons=usd_coupon),
         "installer regular activation EUR": make_context(purpose=Purpose.ACTIVATION, renew_mode=None,
                                                          amount=Money(900, "EUR"), coupons=usd_coupon),
+        "installer regular commercial renewal USD": make_context(project_type=ProjectType.COMMERCIAL),
+        "installer regular single-family activation USD": make_context(purpose=Purpose.ACTIVATION,
+                                                                       project_type=ProjectType.SINGLE_FAMILY),
         "installer without permission": make_context(grant=Grant.NONE),
         "installer credit renewal": make_context(grant=Grant.CREDIT, **credit_renewal),
         "installer credit, insufficient balance": make_context(grant=Grant.CREDIT,
@@ -110,7 +174,7 @@ def standard_contexts() -> dict[str, PaymentContext]:
 
 
 class KitTender:
-    """An in-memory Tender with the core's rules: a credit balance that never goes negative and
+    """KitTender(credit_balance=0, coupons=()) — or KitTender.for_context(context). An in-memory Tender with the core's rules: a credit balance that never goes negative and
     coupons that are never overdrawn. It records every call so tests can see what a charge did."""
 
     def __init__(self, credit_balance: int = 0, coupons: Iterable[CouponView] = ()):
@@ -157,12 +221,14 @@ class _HookPlugin:
 
 
 def core_evaluation(method: PaymentMethod, vetoes: Iterable[Any] = ()) -> Callable[[PaymentContext], Eligibility]:
-    """The core's verdict for `method` (payments.eligibility.verdict: configuration, grant,
+    """core_evaluation(method, vetoes=()) -> verdict(context) -> Eligibility. The core's verdict for `method` (payments.eligibility.verdict: configuration, grant,
     currency, the method's own check, auto-renewal, vetoes), over a host holding only `method`
-    and the given veto plugins. Returns a function of the context."""
+    and the given veto plugins (objects or modules with a `veto_payment_method` hookimpl). The
+    host contains the method like any plugin's (M8): a method that raises is refused with
+    "plugin error (kit_method)", not a crash."""
     from .payments.eligibility import PaymentMethods
 
-    extra = [("kit_method", _HookPlugin(method))] + [(f"kit_veto_{i}", v) for i, v in enumerate(vetoes)]
+    extra = [(KIT_PLUGIN, _HookPlugin(method))] + [(f"kit_veto_{i}", v) for i, v in enumerate(vetoes)]
     host = PluginHost(load_entry_points=False, disabled=(), extra_plugins=extra)
     if host.skipped():
         raise AssertionError(f"the plugin host would not load this method: {host.skipped()[0].reason}")
@@ -220,13 +286,14 @@ class PaymentMethodContract:
         return core_evaluation(method)
 
     @pytest.fixture
-    def charge_context(self, method, contexts, verdict) -> PaymentContext:
-        """The context charge() is tried in: the first in which the core offers the method (or the
-        default context when it is offered nowhere, e.g. while not configured)."""
+    def charge_context(self, method, contexts, verdict) -> PaymentContext | None:
+        """The context charge() is tried in: the first in which the core offers the method. None
+        when it is offered nowhere (e.g. not configured): the charge tests then skip, saying so,
+        rather than charging where the core would never call charge()."""
         for context in contexts.values():
             if verdict(context).eligible:
                 return context
-        return make_context()
+        return None
 
     # -- helpers ------------------------------------------------------------------------------------
     @staticmethod
@@ -244,6 +311,13 @@ class PaymentMethodContract:
             pytest.skip("exercises_charge = False: charge() is not called by the kit")
         return method.charge(request)
 
+    @staticmethod
+    def _offered(context: PaymentContext | None) -> PaymentContext:
+        if context is None:
+            pytest.skip("the core offers the method in none of the contexts (not configured?): charge() is "
+                        "tried only where it is offered; override `contexts` or `charge_context`")
+        return context
+
     # -- identity --------------------------------------------------------------------------------------
     def test_key_is_a_short_lowercase_name(self, method):
         assert isinstance(method.key, str) and _KEY.match(method.key), (
@@ -258,7 +332,7 @@ class PaymentMethodContract:
         for context in contexts.values():
             method.check_eligibility(context)
         method.configured()
-        if self.exercises_charge:
+        if self.exercises_charge and charge_context is not None:
             method.charge(self.charge_request(method, charge_context))
         assert (method.key, method.label) == (key, label), "key and label changed while the method was used"
         assert method.describe()["key"] == key
@@ -335,6 +409,7 @@ class PaymentMethodContract:
 
     # -- charging -------------------------------------------------------------------------------------
     def test_charge_returns_a_result_with_a_status(self, method, charge_context):
+        charge_context = self._offered(charge_context)
         tender = KitTender.for_context(charge_context)
         request = self.charge_request(method, charge_context, tender)
         result = self._charge(method, request)
@@ -353,6 +428,7 @@ class PaymentMethodContract:
             assert result.message.strip(), "a refused charge needs a message the operator can read"
 
     def test_only_in_core_methods_touch_the_tender(self, method, charge_context):
+        charge_context = self._offered(charge_context)
         tender = KitTender.for_context(charge_context)
         self._charge(method, self.charge_request(method, charge_context, tender))
         if not method.settles_in_core:
@@ -360,6 +436,7 @@ class PaymentMethodContract:
             assert tender.calls == [], f"settles_in_core is False but charge() called {tender.calls}"
 
     def test_idempotency_key_is_passed_through(self, method, charge_context):
+        charge_context = self._offered(charge_context)
         request = self.charge_request(method, charge_context)
         first = self._charge(method, request)
         assert request.idempotency_key == f"{KIT_TXN}-01", "charge() must not alter the request"
@@ -369,6 +446,22 @@ class PaymentMethodContract:
         # A retry with the same key (M1) gives the same answer.
         again = self._charge(method, replace(request, tender=KitTender.for_context(charge_context)))
         assert (again.status, again.provider_ref, again.amount) == (first.status, first.provider_ref, first.amount)
+
+    def test_charge_is_tried_only_where_the_core_offers_the_method(self, method, verdict, charge_context):
+        context = self._offered(charge_context)
+        judged = verdict(context)
+        assert judged.eligible, f"charge_context is one where the core refuses the method: {judged.reason}"
+
+    def test_charge_answers_in_every_context_where_the_method_is_offered(self, method, contexts, verdict):
+        offered = {name: c for name, c in contexts.items() if verdict(c).eligible}
+        self._offered(next(iter(offered.values()), None))
+        for name, context in offered.items():
+            result = self._charge(method, self.charge_request(method, context))
+            assert isinstance(result, ChargeResult) and isinstance(result.status, ChargeStatus), \
+                f"{name}: charge() returned {result!r}"
+            if method.settled_by_operator:
+                assert result.status == ChargeStatus.PENDING, \
+                    f"{name}: an offline method answers PENDING (the operator settles it), not {result.status}"
 
     def test_status_answers_with_a_charge_result(self, method):
         if not self.exercises_charge:
@@ -387,3 +480,84 @@ class PaymentMethodContract:
         assert method.key in registered, f"the plugin registered {sorted(registered)}, not {method.key!r}"
         assert type(registered[method.key].inner) is type(method)
         assert host.plugins()[0].hooks and "register_payment_methods" in host.plugins()[0].hooks
+
+    # -- offline methods ------------------------------------------------------------------------------------
+    def test_an_offline_method_tells_the_payer_what_to_do(self, method, contexts, verdict):
+        if not method.settled_by_operator:
+            pytest.skip("not settled_by_operator")
+        window = method.payment_window
+        assert window is None or (isinstance(window, dt.timedelta) and window > dt.timedelta(0)), \
+            "payment_window must be None or a positive timedelta"
+        assert not method.settles_in_core, "an offline method is settled by an operator, not in the core"
+        for name, context in contexts.items():
+            if verdict(context).eligible:
+                text = method.instructions(kit_order(context, method_key=method.key, state=OrderState.PROCESSING))
+                assert isinstance(text, str) and text.strip(), f"{name}: instructions() told the payer nothing"
+
+    # -- vetoes, notices and containment ------------------------------------------------------------------
+    def test_a_veto_refusing_the_method_is_honoured(self, method, contexts, verdict):
+        veto = _KitVeto(method.key)
+        vetoed = core_evaluation(method, vetoes=[veto])
+        offered = [name for name, context in contexts.items() if verdict(context).eligible]
+        if not offered:
+            pytest.skip("the core offers the method in none of the contexts: there is nothing to veto")
+        for name in offered:
+            answer = vetoed(contexts[name])
+            assert not answer.eligible and answer.reason == _KitVeto.REASON, f"{name}: the veto was not honoured"
+        assert veto.asked, "the veto hook was never asked"
+
+    def test_the_plugins_veto_answers_a_reason_or_nothing(self, method, plugin, plugin_config, contexts):
+        if plugin is None or not hasattr(plugin, "veto_payment_method"):
+            pytest.skip("the plugin implements no veto_payment_method")
+        host = PluginHost(config=lambda key: dict(plugin_config.get(key, {})), disabled=(),
+                          extra_plugins=[("kit_plugin", plugin)])
+        for name, context in contexts.items():
+            for other in host.methods():
+                reasons = host.vetoes(other, context)
+                assert "plugin error (kit_plugin)" not in reasons, \
+                    f"{name}: the veto raised or answered something that is not a str for {other.key} (see the log)"
+
+    def test_order_completed_runs_for_a_completed_order(self, method, plugin, contexts, verdict):
+        if plugin is None or not hasattr(plugin, "order_completed"):
+            pytest.skip("the plugin implements no order_completed")
+        hook = plugin.order_completed
+        context = next((c for c in contexts.values() if verdict(c).eligible), make_context())
+        order = kit_order(context, method_key=method.key)
+        names = inspect.signature(hook).parameters
+        hook(**({"order": order} if "order" in names else {}))  # raising here fails the test
+
+    def test_a_method_that_raises_is_a_plugin_error_not_a_crash(self, method, contexts, verdict):
+        reason = f"plugin error ({KIT_PLUGIN})"
+        broken_check = copy.copy(method)
+        broken_check.check_eligibility = _raise
+        judged = core_evaluation(broken_check)
+        offered = [name for name, context in contexts.items() if verdict(context).eligible]
+        for name in offered:
+            answer = judged(contexts[name])
+            assert not answer.eligible and answer.reason == reason, f"{name}: {answer}"
+        broken_configured = copy.copy(method)
+        broken_configured.configured = _raise
+        judged = core_evaluation(broken_configured)
+        for name, context in contexts.items():
+            answer = judged(context)
+            assert not answer.eligible and answer.reason == reason, f"{name}: {answer}"
+
+
+class _KitVeto:
+    """A policy plugin that forbids one method everywhere and remembers it was asked."""
+
+    REASON = "Refused by the kit's veto"
+
+    def __init__(self, key: str):
+        self.key, self.asked = key, 0
+
+    @hookimpl
+    def veto_payment_method(self, method, context):
+        if method.key == self.key:
+            self.asked += 1
+            return self.REASON
+        return None
+
+
+def _raise(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("the kit broke this call on purpose")

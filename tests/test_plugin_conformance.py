@@ -98,8 +98,8 @@ def test_kit_contexts_offer_coupons_and_credits_where_the_rules_say():
 
 def test_invoice_is_offered_to_distributors_only_and_never_for_auto_renew():
     method = invoice_pay.InvoiceMethod()
-    assert offered(method) == {"distributor renewal USD", "distributor credit purchase",
-                               "sub-distributor activation USD"}
+    assert offered(method) == {"distributor renewal USD", "distributor single-family renewal USD",
+                               "distributor credit purchase", "sub-distributor activation USD"}
     verdict = core_evaluation(method)
     refused = verdict(make_context(role=Role.INSTALLER))
     assert not refused.eligible and refused.reason == "Invoicing is available to distributors only"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import click
 
-from . import accounting, admin, operator, ops, orders, ssh, system
+from . import accounting, admin, operator, ops, orders, scaffold, ssh, system
 from .runtime import Runtime, SmartpayGroup, attach_global_options, global_option, log_to_file
 
 # Shown under `smartpay --help`. The numbers are the core's (core/config.py, core/validate.py,
@@ -77,7 +77,7 @@ def cli(ctx: click.Context) -> None:
 for command in (admin.db_group, admin.admin_group, operator.grant_group, operator.billing_group,
                 orders.quote_group, orders.order_group, orders.orders, orders.methods,
                 accounting.credits_group, accounting.coupons, operator.users, operator.projects,
-                operator.items, system.plugins, system.demo, ops.reconcile, ops.renew_group,
+                operator.items, system.plugins, scaffold.plugin_group, system.demo, ops.reconcile, ops.renew_group,
                 ops.notifications, ops.webhooks_group, ssh.ssh_group, ssh.keys_group):
     cli.add_command(command)
 attach_global_options(cli)
