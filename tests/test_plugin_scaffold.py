@@ -94,6 +94,28 @@ def test_a_generated_plugin_installs_with_pip_passes_its_own_tests_and_is_listed
                            capture_output=True, text=True, env=env, timeout=60)
     assert where.returncode == 0 and "site-packages" in where.stdout, where.stderr
 
+    # …and it pays for real: offered to a distributor, its instructions shown, settled by an operator.
+    desk = dict(env, SMARTPAY_DB=f"sqlite:///{tmp_path / 'demo.db'}", SMARTPAY_FAKE_NOW="2025-09-10T14:00:00",
+                SMARTPAY_PASSWORD="demo-password")
+
+    def smartpay(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(python), "-m", "smartpay.app.cli.main", *args], cwd=tmp_path,
+                              capture_output=True, text=True, env=desk, timeout=180)
+
+    assert smartpay("demo", "--db", desk["SMARTPAY_DB"]).returncode == 0
+    placed = smartpay("--as", "aktest", "order", "create", "renew", "--type", "commercial", "--renew-to",
+                      "2025-09-30", "--accept-terms", "--quiet")
+    assert placed.returncode == 0, placed.stderr
+    txn = placed.stdout.strip()
+    methods = json.loads(smartpay("--as", "aktest", "methods", "--order", txn, "--json").stdout)
+    assert {m["key"]: m["eligible"] for m in methods}["cash_office"] is True
+    paid = smartpay("--as", "aktest", "order", "pay", txn, "--method", "cash_office")
+    assert paid.returncode == 0 and f"quoting order {txn}" in paid.stdout, paid.stdout + paid.stderr
+    confirmed = smartpay("order", "confirm", txn, "--reference", "RECEIPT-1")
+    assert confirmed.returncode == 0, confirmed.stderr
+    shown = json.loads(smartpay("--as", "aktest", "order", "show", txn, "--json").stdout)
+    assert shown["state"] == "succeeded"
+
 
 def test_plugin_new_writes_the_distribution_into_dir(tmp_path):
     target = tmp_path / "out" / "office"
