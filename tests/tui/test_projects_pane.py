@@ -74,12 +74,12 @@ async def test_commercial_pay_by_pm_without_tabs(session_for):
         pane = await open_section(pilot, "projects")
         modal = await edit_project(pilot, pane, "Old Commercial")
         assert not modal.query(TabbedContent)
-        modal.query_one("#project-pay-by-pm", Select).value = "credit"
+        modal.query_one("#project-pay-by-pm", Select).value = "regular"
         await pilot.click("#project-save")
         await settle(pilot)
         assert type(app.screen).__name__ == "HomeScreen"
     old = next(p for p in session.core.accounts.projects(session.actor) if p.name == "Old Commercial")
-    assert old.pay_by_pm == Grant.CREDIT
+    assert old.pay_by_pm == Grant.REGULAR   # (Credit is refused there: created before the cut-off, R3)
 
 
 @pytest.mark.asyncio
