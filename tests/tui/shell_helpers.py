@@ -22,10 +22,15 @@ async def wait_for_workers(app) -> None:
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let every worker finish and the messages it posted be handled."""
+    """Let every worker finish and the messages it posted be handled, then stop cursor blinking
+    on the top screen: a snapshot taken on a loaded machine must not catch a blink phase."""
+    from textual.widgets import Input
     for _ in range(rounds):
         await wait_for_workers(pilot.app)
         await pilot.pause()
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    await pilot.pause()
 
 
 async def log_in(pilot, login: str, password: str = demo.DEMO_PASSWORD) -> None:
