@@ -40,15 +40,15 @@ async def settle(pilot) -> None:
         await wait_for_workers(pilot.app)
         await pilot.pause()
     await until(pilot, lambda: _calm(pilot.app))
+    # Stop cursor blinking on the top screen: a snapshot must not catch a blink phase.
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
     await pilot.pause()
 
 
 async def steady(pilot) -> None:
-    """Settle, then stop cursor blinking on the top screen: a snapshot must not catch a blink phase."""
+    """Settle (which also stops the cursor blinking) before a snapshot."""
     await settle(pilot)
-    for box in pilot.app.screen.query(Input):
-        box.cursor_blink = False
-    await pilot.pause()
 
 
 async def open_section(pilot, key: str):
