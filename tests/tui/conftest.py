@@ -26,6 +26,25 @@ def _quiet_terminal(monkeypatch):
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
 
 
+@pytest.fixture(autouse=True)
+def _own_tmux_server(monkeypatch):
+    """Each test talks to a tmux server of its own (TMUX_TMPDIR: a short private folder, for the
+    socket path's length limit). A session created on a server another test already started would
+    run with that server's environment, not the one the test passed — under parallel workers a
+    desk then started without its test's plugins or fixed clock. The server is ended afterwards."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="tmx")
+    monkeypatch.setenv("TMUX_TMPDIR", folder)
+    monkeypatch.delenv("TMUX", raising=False)
+    yield
+    if shutil.which("tmux"):
+        subprocess.run(["tmux", "kill-server"], capture_output=True, env={**os.environ, "TMUX_TMPDIR": folder})
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def session_for(demo_core):
     """session_for('aktest') → a logged-in Session on the demo world (password: demo.DEMO_PASSWORD)."""

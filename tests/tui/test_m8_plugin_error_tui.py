@@ -117,14 +117,20 @@ def test_m8_the_real_desk_shows_plugin_error_and_stays_up_in_tmux(tmp_path):
 
 
 # -- offline methods on the Pending Order screen -------------------------------------------------------
-@pytest.mark.asyncio
-async def test_pending_order_shows_offline_instructions_and_ends_when_the_operator_confirms(
-        demo_core, session_for, tmp_path, monkeypatch):
+@pytest.fixture
+def cash_office_installed(tmp_path, monkeypatch):
+    """The offline plugin as an installed distribution — before the demo world is seeded, since
+    seeding already asks the plugins (whether Credit may be granted) and they load once."""
     info = tmp_path / "site2" / "smartpay_cash_office-0.1.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: smartpay-cash-office\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[smartpay]\ncash_office_pay = offline_plugin\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site2"))
+
+
+@pytest.mark.asyncio
+async def test_pending_order_shows_offline_instructions_and_ends_when_the_operator_confirms(
+        cash_office_installed, demo_core, session_for):
     order = sunrise_renewal(demo_core)
     session = session_for("aktest")
     app = desk_app(session)
