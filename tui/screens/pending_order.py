@@ -131,6 +131,7 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
             self._follow(in_flight.detail or f"A payment with {in_flight.method} is in progress.")
 
     def _focus_methods(self) -> None:
+        self._choice_changed()
         target = self.choice.first_focus if self.choice is not None else None
         (target or self.query_one("#pending-pay", Button)).focus()
 
@@ -138,7 +139,9 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
     def _choice_changed(self) -> None:
         """Pay names what it will do, as the method and the coupons change."""
         if self.choice is not None:
-            self.query_one("#pending-pay", Button).label = self.choice.pay_label
+            pay = self.query_one("#pending-pay", Button)
+            pay.label = self.choice.pay_label
+            pay.refresh(layout=True)  # Button's label is not a layout reactive: the width must follow it
 
     # -- paying ----------------------------------------------------------------------------------
     @on(Button.Pressed, "#pending-pay")

@@ -97,7 +97,9 @@ class MethodChoice(Vertical):
     @property
     def method(self) -> str | None:
         """The chosen method's key (None when no whole method is eligible)."""
-        pressed = self.query_one("#method-radios", RadioSet).pressed_button
+        radios = self.query_one("#method-radios", RadioSet)
+        # Before the RadioSet has mounted, the button composed pressed is the choice.
+        pressed = radios.pressed_button or next((b for b in radios.query(RadioButton) if b.value), None)
         return pressed.name if pressed is not None else None
 
     @property

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ...terminal_safe import markup_text as escape
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Checkbox, DataTable, Label, Static
 
 from smartpay.core.domain import PayIn
@@ -30,12 +30,15 @@ class ConfirmationStep(Vertical):
         self.choices = choices
 
     def compose(self) -> ComposeResult:
-        yield Label("Billing Information", classes="wiz-heading")
-        yield Static("", id="wiz-confirm-billing")
-        yield Label("", id="wiz-items-heading", classes="wiz-heading")
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="wiz-items")
-        yield Static("", id="wiz-left-out", classes="muted")
-        yield Static("", id="wiz-confirm-summary")
+        # What is ordered scrolls; the terms box stays in view under it (at 80×24 a long item list
+        # would push it off screen, and Space would tick a box the operator cannot see).
+        with VerticalScroll(id="wiz-confirm-body"):
+            yield Label("Billing Information", classes="wiz-heading")
+            yield Static("", id="wiz-confirm-billing")
+            yield Label("", id="wiz-items-heading", classes="wiz-heading")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="wiz-items")
+            yield Static("", id="wiz-left-out", classes="muted")
+            yield Static("", id="wiz-confirm-summary")
         yield Checkbox(TERMS, value=self.choices.accept_terms, compact=True, id="wiz-terms")
 
     def show_billing(self, info: BillingInfoView) -> None:
@@ -59,7 +62,7 @@ class ConfirmationStep(Vertical):
         note = left_out_note(quote)
         self.query_one("#wiz-left-out", Static).update(escape(note))
         self.query_one("#wiz-left-out", Static).display = bool(note)
-        self.query_one("#wiz-confirm-summary", Static).update(summary_markup(ptime, quote, pay_in, columns=2))
+        self.query_one("#wiz-confirm-summary", Static).update(summary_markup(ptime, quote, pay_in))
 
     def show_credit_purchase(self, quantity: int, price_markup: str, for_whom: str) -> None:
         """`for_whom`: whose balance the credits land in (R15), said in words."""

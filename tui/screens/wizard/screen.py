@@ -262,6 +262,9 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
             elif self.page == "billing":
                 self._checking(self._check_billing)
             elif self.page == "confirm":
+                # The box as it is now: a Space and ctrl+n typed together reach here before the
+                # box's Changed message has updated the choices.
+                self.choices.accept_terms = self.query_one("#wiz-terms", Checkbox).value
                 if self.placed_txn is not None and self._placed_for == self.choices_key():
                     self._placed(self.placed_txn)  # the same order again, not a second one
                 else:
