@@ -32,6 +32,13 @@ needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 walk_marks = [needs_tmux, pytest.mark.tui, pytest.mark.slow]
 
 
+def flat(screen: str) -> str:
+    """The screen's words as one line, without the left column and box borders, so a message
+    wrapped over several lines (inside a pane or a modal) reads as one."""
+    lines = [line.split("▕", 1)[1] if "▕" in line else line for line in screen.splitlines()]
+    return " ".join(" ".join(lines).replace("│", " ").split())
+
+
 class Desk(Terminal):
     """The demo desk in tmux, with its database (to find a hosted page's address)."""
 
