@@ -84,12 +84,12 @@ async def test_commercial_pay_by_pm_without_tabs(session_for):
         assert "before the cut-off" in str(modal.query_one("#project-pay-by-pm-note").render())
         # … and a Credit that reaches Save anyway is refused in place; the modal stays.
         select.value = "credit"
-        await pilot.click("#project-save")
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert type(app.screen).__name__ == "ProjectEditModal"
         assert "cannot be granted" in str(modal.query_one("#project-error").render())
         select.value = "regular"
-        await pilot.click("#project-save")
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert type(app.screen).__name__ == "HomeScreen"
     old = next(p for p in session.core.accounts.projects(session.actor) if p.name == "Old Commercial")
