@@ -251,7 +251,7 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
         self.busy = busy
         message = self.query_one("#pending-message", Static)
         message.display = bool(text)
-        message.update(escape(text))
+        message.update("\n".join(escape(line) for line in text.splitlines()))  # escape() would show "\n" as text
         message.set_class(busy, "busy")
 
     # -- cancelling and leaving ------------------------------------------------------------------

@@ -60,7 +60,8 @@ class ConfirmationStep(Vertical):
                          str(line.credits) if pay_in == PayIn.CREDIT else line.price.plain(),
                          fmt(line.expires_at), fmt(line.next_expires_at)) for line in quote.lines])
         note = left_out_note(quote)
-        self.query_one("#wiz-left-out", Static).update(escape(note))
+        # One line per reason; escaped line by line (the escape shows a newline as "\\x0a").
+        self.query_one("#wiz-left-out", Static).update("\n".join(escape(line) for line in note.splitlines()))
         self.query_one("#wiz-left-out", Static).display = bool(note)
         self.query_one("#wiz-confirm-summary", Static).update(summary_markup(ptime, quote, pay_in))
 

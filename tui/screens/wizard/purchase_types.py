@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, RadioButton, RadioSet, Select, Static
+from textual.widgets._select import SelectCurrent
 
 from smartpay.core.domain import PayIn, ProjectType, Purpose, Role
 from smartpay.core.services.payment_preview import MethodBrief, PayInChoices, purposes_for
@@ -65,6 +66,8 @@ class PurchaseTypesStep(Vertical):
         first = "Myself (my own balance)" if self.choices.is_credit_purchase else "All installers"
         select.set_options([(first, ""), *getattr(self, "installers", [])])
         select.value = self.choices.installer
+        if not self.choices.installer:  # the value did not change, so Select keeps showing the old label
+            select.query_one(SelectCurrent).update(first)
 
     def set_projects(self, projects: list[tuple[str, int]]) -> None:
         select = self.query_one("#wiz-project", Select)
