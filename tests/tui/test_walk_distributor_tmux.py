@@ -72,7 +72,7 @@ def test_distributor_renews_manually_and_pays_with_paypal(desk):
     total = screen.split("Total Price: ")[1].split()[0]
     assert f"Pay {total} USD with PayPal" in screen
     t.press("C-s")
-    t.at("Pay with PayPal")                                   # the hosted page, with its QR code
+    t.at("curl -X POST", "checkoutnow")        # the hosted page (QR code, URL)
     t.pay_hosted("paypal")
     screen = t.at("Payment Successful", "PayPal")
     assert "Apt 101 (App, Sunrise Community): 2025-10-31 23:59:59" in screen
@@ -101,7 +101,7 @@ def test_distributor_sets_up_auto_renew_and_pays_with_stripe(desk):
         t.press("Down", "Space")                              # ↓ Space: Stripe, in the method list
     screen = t.at("with Stripe")
     t.press("C-s")
-    t.at("Pay with Stripe")
+    t.at("curl -X POST", "/c/pay")
     t.pay_hosted("stripe")
     screen = t.at("Payment Successful", "Stripe")
     assert "Lee Family (App, Lee House)" in screen
@@ -131,7 +131,7 @@ def test_distributor_buys_credits_for_an_installer_and_its_balance_grows(desk):
     t.press("Space")                                          # the 20.00 USD coupon, PayPal for the rest
     t.at("Pay 5.00 USD with PayPal + coupons")
     t.press("C-s")
-    t.at("Pay with PayPal")
+    t.at("curl -X POST", "checkoutnow")
     t.pay_hosted("paypal")
     screen = t.at("Payment Successful", "Credits bought")
     assert "25 credits for inst_credit" in screen

@@ -46,7 +46,7 @@ def test_installer_regular_payment_with_stripe(desk):
     total = screen.split("Total Price: ")[1].split()[0]
     assert f"Pay {total} USD with Stripe" in screen
     t.press("C-s")
-    t.at("Pay with Stripe")                                   # Stripe's page, not PayPal's
+    t.at("curl -X POST", "/c/pay")          # Stripe's page, not PayPal's
     t.pay_hosted("stripe")
     screen = t.at("Payment Successful", "Stripe")
     assert "Apt 101 (App, Sunrise Community): 2025-10-31 23:59:59" in screen

@@ -60,9 +60,16 @@ class Desk(Terminal):
         raise AssertionError(f"the screen kept changing for {timeout:.0f}s:\n{last}")
 
     def at(self, *texts: str, timeout: float = 60.0) -> str:
-        """Wait for `texts`, then for the screen to settle; returns it."""
-        self.wait_for(*texts, timeout=timeout)
-        return self.steady()
+        """Wait for `texts` (as painted, or wrapped over lines: see flat), then for the screen to
+        settle; returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if all(text in screen or text in flat(screen) for text in texts):
+                return self.steady()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{texts!r} did not all appear within {timeout:.0f}s; the screen shows:\n{screen}")
+            time.sleep(0.2)
 
     def press(self, *keys: str) -> None:
         self.keys(*keys)

@@ -1,7 +1,7 @@
 """Step 4, Confirmation: the Billing Information printed on the order (Company/Family, ATTN,
-Address, TEL, Fax, as the seed guide shows it above the items), the items (Site, Company, Service Type, Name, Email, Credit or Price,
-Expiration Time, Next Expiration Time), what was left out and why, the summary, and the Terms
-and Conditions to accept (R9) before Pay."""
+Address, TEL, Fax, as the seed guide shows it above the items), the items (Site, Company,
+Service Type, Name, Email, Credit or Price, Expiration Time, Next Expiration Time), each item
+left out and why, the summary, and the Terms and Conditions to accept (R9) before Pay."""
 from __future__ import annotations
 
 from ...terminal_safe import markup_text as escape

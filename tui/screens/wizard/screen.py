@@ -417,8 +417,8 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
         if self.choices.is_credit_purchase:
             purchase = self._credit_purchase()
             whom = self.choices.installer
-            step.show_credit_purchase(purchase.quantity, self._credit_price_markup(purchase),
-                                      f"{whom} (to their balance)" if whom else f"{self.actor.login} (your own balance)")
+            for_whom = f"{whom} (to their balance)" if whom else f"{self.actor.login} (your own balance)"
+            step.show_credit_purchase(purchase.quantity, self._credit_price_markup(purchase), for_whom)
         elif self.quote is not None:
             step.show_quote(self.core.ptime, self.quote, self.choices.pay_in)
         # R9: the terms are accepted for the order shown; if what is ordered changed since they
