@@ -9,7 +9,7 @@ from support import billing
 
 from smartpay.core.coupon_allocation import allocate_coupons
 from smartpay.core.domain import Grant, ItemStatus, PayIn, ProjectType, Purpose, RenewMode, Role
-from smartpay.core.errors import InvalidInput, NotEligible
+from smartpay.core.errors import InvalidInput, NotEligible, PermissionDenied
 from smartpay.core.money import Money
 from smartpay.core.services.payment_preview import (MAX_CREDIT_PURCHASE, coupon_cover, credit_purchase_preview,
                                                     methods_for, pay_in_choices, purposes_for, usable_coupons)
@@ -46,8 +46,8 @@ def test_r2_wizard_start_answers_for_installer_and_property_manager_grants(core,
     assert regular.pay_in.grant == Grant.REGULAR and regular.pay_in.allowed == {PayIn.MONEY}
     credit = wizard_start(core, actor("inst_credit"))
     assert credit.pay_in.default == PayIn.CREDIT and credit.pay_in.allowed == {PayIn.CREDIT}
-    nothing = wizard_start(core, actor("inst_none"))
-    assert nothing.pay_in.allowed == frozenset()
+    with pytest.raises(PermissionDenied, match="Pay by Installer"):  # R1: refused before any wizard opens
+        wizard_start(core, actor("inst_none"))
     pm = wizard_start(core, actor("pm_regular"))
     assert [p.name for p in pm.projects] == ["Sunrise Community"]
     assert pm.project_pay_in[world.community.id].grant == Grant(world.community.pay_by_pm)

@@ -28,8 +28,9 @@ def verdict(method: PaymentMethod, context: PaymentContext, vetoes: Vetoes = no_
     if not configured.eligible:
         return configured
     if context.grant is not None and method.family != context.grant:
-        return Eligibility.no(f"Your payment permission is \"{context.grant.label}\"; "
-                              f"{method.label} is not included")
+        # Not naming the method: require() prefixes it, and the payment step says this reason
+        # once for every method it rules out.
+        return Eligibility.no(f"Your payment permission is \"{context.grant.label}\"")
     unit = context.amount.currency
     if method.currencies is not None and unit not in method.currencies:
         if unit == CREDIT:

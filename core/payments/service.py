@@ -65,22 +65,18 @@ class PaymentService(Service):
         """Pay order `txn` with coupons (partial tender, applied first) and/or one method for the
         rest. Refusals raise before anything is written; the order keeps its state."""
         codes = tuple(dict.fromkeys(c.strip().upper() for c in coupons if c and c.strip()))
-        if not codes and not method:
-            raise InvalidInput("method", "choose a payment method")
-        remainder_method = self.methods.get(method) if method else None
-        coupon_method = self.methods.coupons() if codes else None
-        if remainder_method is not None and remainder_method.redeems_coupons and codes:
-            raise InvalidInput("method", f"{remainder_method.label} cannot pay the rest of an order; choose "
-                                         f"Stripe or PayPal")
         timed_out = False
         external: tuple[PaymentMethod, ChargeRequest, int] | None = None
         with self.write():
+            # The order's own state first: "the window has closed" matters more than which
+            # method is ticked (the first refusal a payer hears is the one that matters).
             order = self.orders.row(actor, txn, for_update=True)  # M2: the order is the truth
             self._check_payable(actor, order)
             if self.now() > order.deadline_at:
                 self.orders.finish(order, OrderState.TIMED_OUT, "payment window passed")
                 timed_out = True
             else:
+                remainder_method, coupon_method = self._chosen(method, codes)
                 self._check_not_stale(order)
                 context = self.contexts.for_order(actor, order)
                 tender = CoreTender(self.credits, self.coupons, order)
@@ -137,6 +133,17 @@ class PaymentService(Service):
         except NotFound:
             return ""
         return method.instructions(order) if method.settled_by_operator else ""
+
+    def _chosen(self, method: str | None, codes: tuple[str, ...]) -> tuple[PaymentMethod | None, PaymentMethod | None]:
+        """The whole method and the coupon method the payer chose, or the refusal naming the field."""
+        if not codes and not method:
+            raise InvalidInput("method", "choose a payment method")
+        remainder_method = self.methods.get(method) if method else None
+        coupon_method = self.methods.coupons() if codes else None
+        if remainder_method is not None and remainder_method.redeems_coupons and codes:
+            raise InvalidInput("method", f"{remainder_method.label} cannot pay the rest of an order; choose "
+                                         f"Stripe or PayPal")
+        return remainder_method, coupon_method
 
     def _check_payable(self, actor: Actor, order: Order) -> None:
         if order.payer_id != actor.id:

@@ -37,7 +37,10 @@ class WizardStart:
 
 def wizard_start(core, actor: Actor) -> WizardStart:
     """The operator's billing information, credit balance, the price of a credit, today in platform
-    time, and the ways to pay its grant allows (R1/R2)."""
+    time, and the ways to pay its grant allows (R1/R2). A payer who may pay for nothing (an
+    installer without "Pay by Installer", the platform) is refused here, before any wizard opens:
+    PermissionDenied with the reason, the first refusal that matters (R1)."""
+    core.authz.require_may_pay(actor)
     installers: tuple[AccountView, ...] = ()
     projects: tuple[ProjectView, ...] = ()
     choices = pay_in_choices(None)

@@ -30,8 +30,8 @@ async def test_pending_order_shows_the_guides_texts_and_every_method(pay_core, p
         assert "SMART-PLUS PTE. LTD" in text_of(pending, "#pending-payee")
         assert [b.name for b in pending.query(RadioButton)] == ["paypal", "stripe"]  # the eligible ones
         assert pending.choice.method == "paypal"
-        assert text_of(pending, "#method-credit-greyed") == (  # greyed, with the plugin's reason
-            "Credit — Credit payment is only for commercial projects created after June 1, 2025")
+        assert text_of(pending, "#methods-greyed") == (  # said once, with the plugin's reason
+            "Not for this order: Credit — Credit payment is only for commercial projects created after June 1, 2025")
         coupons = pending.query_one("#coupon-list")
         assert coupons.option_count == len(pay_core.coupons.mine(session.actor, usable_only=True))
         assert "50.00 USD left of 50.00 USD · expires 2026-09-10" in str(coupons.get_option_at_index(1).prompt)
@@ -43,7 +43,7 @@ async def test_r7_coupons_are_greyed_for_an_auto_renew_order(pay_core, pay_sessi
     session = pay_session("aktest")
     async with desk_app(session).run_test(size=(100, 40)) as pilot:
         pending = await open_pending(pilot, session, order.txn)
-        assert "Coupons are not supported for auto-renewal" in text_of(pending, "#coupon-greyed")
+        assert "Coupons are not supported for auto-renewal" in text_of(pending, "#methods-greyed")
         assert not pending.query("#coupon-list")
 
 
@@ -82,7 +82,7 @@ async def test_a_method_no_longer_eligible_is_refused_and_keeps_the_choice(pay_c
         pay_core.grants.set_pay_by_installer(pay_core.auth.actor("aktest"), "inst_regular", "credit")
         await pilot.click("#pending-pay")
         await until(pilot, lambda: "PayPal" in text_of(pending, "#pending-message"), what="the refusal")
-        assert "not included" in text_of(pending, "#pending-message")
+        assert "Your payment permission is" in text_of(pending, "#pending-message")
         assert pending.choice.method == "paypal"
         assert not pending.query_one("#pending-pay", Button).disabled  # the order is still open
     assert pay_core.orders.get(session.actor, order.txn).state == OrderState.PROCESSING

@@ -54,7 +54,11 @@ async def test_community_pay_by_pm_on_advanced_info_tab(session_for):
         assert [str(t.label) for t in tabs.query("ContentTab")] == ["Basic Info", "Advanced Info"]
         select = modal.query_one("#project-pay-by-pm", Select)
         assert select.ancestors_with_self.count(modal.query_one("#tab-advanced")) == 1
-        assert [str(p) for p, _ in select._options] == GRANT_LABELS and select.value == "regular"
+        # Every value is shown; Credit greyed with the core's reason (a community project, R3).
+        labels = [str(p) for p, _ in select._options]
+        assert labels[:2] == GRANT_LABELS[:2] and select.value == "regular"
+        assert labels[2] == "Credit — not here: Credit payment is only for commercial projects created after June 1, 2025"
+        assert "Credit cannot be granted here" in str(modal.query_one("#project-pay-by-pm-note").render())
         modal.show_advanced()
         await settle(pilot)
         select.value = "none"
@@ -74,12 +78,22 @@ async def test_commercial_pay_by_pm_without_tabs(session_for):
         pane = await open_section(pilot, "projects")
         modal = await edit_project(pilot, pane, "Old Commercial")
         assert not modal.query(TabbedContent)
-        modal.query_one("#project-pay-by-pm", Select).value = "regular"
-        await pilot.click("#project-save")
+        select = modal.query_one("#project-pay-by-pm", Select)
+        # R3: created before the cut-off, so Credit is shown greyed with the core's reason …
+        assert str(select._options[2][0]).startswith("Credit — not here: ")
+        assert "before the cut-off" in str(modal.query_one("#project-pay-by-pm-note").render())
+        # … and a Credit that reaches Save anyway is refused in place; the modal stays.
+        select.value = "credit"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ProjectEditModal"
+        assert "cannot be granted" in str(modal.query_one("#project-error").render())
+        select.value = "regular"
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert type(app.screen).__name__ == "HomeScreen"
     old = next(p for p in session.core.accounts.projects(session.actor) if p.name == "Old Commercial")
-    assert old.pay_by_pm == Grant.REGULAR   # (Credit is refused there: created before the cut-off, R3)
+    assert old.pay_by_pm == Grant.REGULAR
 
 
 @pytest.mark.asyncio

@@ -133,11 +133,13 @@ def test_snapshot_wizard_billing_missing(snap_compare, session_for):
 
 
 def test_snapshot_wizard_refused_without_grant(snap_compare, session_for):
-    """An installer whose distributor granted nothing (R1): the sites step refuses, selections stay."""
+    """An installer whose distributor granted nothing (R1): New / Pay is refused before any
+    wizard opens; the core's reason in full on the Subscription pane."""
     async def refused(pilot):
-        wizard = await open_wizard(pilot)
-        await pick(pilot, "wiz-type", "single_family")
-        await next_step(pilot)
-        await next_step(pilot)
-        assert wizard.page == "details" and wizard.last_error is not None
+        await calm(pilot)
+        pilot.app.screen.show_section("subscription")
+        await calm(pilot)
+        await pilot.press("ctrl+n")
+        await calm(pilot)
+        assert pilot.app.screen.query_one("#subscription-refusal").display
     assert snap_compare(wizard_app(session_for, "inst_none"), terminal_size=SMALL, run_before=refused)

@@ -8,7 +8,10 @@ import pytest
 from wizard_steps import (back_step, check_only, next_step, open_wizard, pick, press_radio, services_only, sites,
                           type_into)
 
+from shell_helpers import settle
+
 from smartpay.core.errors import InvalidInput, NotEligible, PermissionDenied
+from smartpay.tui.screens.wizard.screen import SubscriptionWizard
 from smartpay.tui.app import SmartpayApp
 
 
@@ -29,21 +32,23 @@ def checked_names(pilot) -> list[str]:
 
 
 @pytest.mark.asyncio
-async def test_r1_installer_without_pay_by_installer_is_refused_and_keeps_selections(session_for):
+async def test_r1_installer_without_pay_by_installer_is_refused_before_any_wizard(session_for):
+    """inst_none: New / Pay asks the core first; no wizard opens, and the refusal is shown in full
+    on the Subscription pane, wrapped at 80 columns."""
     app = app_for(session_for, "inst_none")
     async with app.run_test(size=(80, 24)) as pilot:
-        wizard = await open_wizard(pilot)
-        await pick(pilot, "wiz-type", "single_family")
-        await next_step(pilot)
-        await services_only(pilot, "app")
-        await next_step(pilot)
-        assert isinstance(wizard.last_error, PermissionDenied)
-        assert "Pay by Installer" in wizard.last_error.message
-        assert any("Pay by Installer" in m for m in shown_errors(app))
-        assert wizard.page == "details"
-        assert checked_names(pilot) == ["Quiet Villa"]
-        assert wizard.query_one("#wiz-services").selected == ["app"]
-        assert wizard.choices.project_type == "single_family"
+        await settle(pilot)
+        pane = pilot.app.screen.show_section("subscription")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, SubscriptionWizard)
+        refusal = pane.query_one("#subscription-refusal")
+        assert refusal.display
+        text = " ".join(str(refusal.render()).split())
+        assert text == ("Cannot open New / Pay: Pay by Installer: your distributor has not granted you permission "
+                        "to pay; ask your distributor to set it")
+        assert refusal.region.height >= 2 and refusal.region.right <= 80  # wrapped, not cut
     assert app.session.core.orders.list(app.session.actor) == []
 
 

@@ -10,7 +10,7 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
 
-from smartpay.core.domain import OrderState
+from smartpay.core.domain import AttemptState, OrderState, Purpose
 from smartpay.core.views import OrderView
 
 from ..session import Session
@@ -46,7 +46,7 @@ class PaymentResultScreen(Screen[OrderView]):
                 yield Label(HEADLINES.get(state, state.label), id="result-headline")
                 yield Static(self._summary(), id="result-summary")
                 yield Static(EXPLANATIONS.get(state, ""), id="result-explanation")
-                if state == OrderState.SUCCEEDED and order.lines:
+                if state == OrderState.SUCCEEDED and any(line.item_id for line in order.lines):
                     yield Static(self._expiries(), id="result-expiries")
                 yield Button("Done", variant="primary", id="result-done")
         yield Footer()
@@ -56,14 +56,25 @@ class PaymentResultScreen(Screen[OrderView]):
         total_name = "Total Credit" if order.total.is_credit else "Total Price"
         rows = [("Transaction Type", order.purpose.label), ("Transaction Number", order.txn),
                 (total_name, order.total.format()), ("Status", OrderState(order.state).label)]
-        if order.credit_quantity:
-            rows.append(("Credits bought", str(order.credit_quantity)))
+        if order.purpose == Purpose.CREDIT_PURCHASE and order.credit_quantity:
+            # R15: whose balance the credits land in (the installer chosen in step 1, else the buyer's)
+            whose = order.credit_for_login or order.payer_login
+            rows.append(("Credits bought", f"{order.credit_quantity:,} credits for {whose}"))
+        paid_with = self._paid_with()
+        if paid_with:
+            rows.append(("Paid with", paid_with))
         if order.paid_at:
             rows.append(("Paid", fmt(order.paid_at)))
         if order.failure_reason and order.state != OrderState.SUCCEEDED:
             rows.append(("Reason", order.failure_reason))
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"[dim]{k + ':':<{width + 2}}[/dim]{escape(str(v))}" for k, v in rows)
+
+    def _paid_with(self) -> str:
+        """Each part of the payment: "Coupons 30.00 USD + Stripe 19.44 USD"."""
+        labels = {m.key: m.label for m in self.session.core.plugins.methods()}
+        return " + ".join(f"{labels.get(a.method, a.method)} {a.amount.format()}" for a in self.order.attempts
+                          if a.state in (AttemptState.SUCCEEDED, AttemptState.REFUNDED))
 
     def _expiries(self) -> str:
         fmt = self.session.core.ptime.format

@@ -7,10 +7,17 @@ credit orders, the payee notice (R13), and Pay. The methods come from the core
 (payments.options): eligible ones selectable, the others greyed with the plugin's reason;
 coupons are a checklist with their balances.
 
+At 80×24 the method list is on screen and has the first key (↑/↓ move in it); Pay, named by
+what it will do ("Pay 49.44 USD with Stripe", following every change of method or coupons), and
+the message line are docked at the bottom, so neither scrolls away.
+
 Pay runs in a thread worker. Coupons and credits settle at once and end on the result screen;
 Stripe and PayPal answer with a hosted page, shown on HostedPaymentScreen (QR code and URL)
-until the order ends. A refusal (not eligible, timed out, a coupon that no longer covers) is
-shown under the methods and the operator's choice stays as it was.
+until the order ends. A method that answers "pending" without a page (an offline method: its
+instructions are its message) leaves the operator here, with the message shown, while the screen
+asks the core every `poll_interval` seconds until the order settles. A refusal (not eligible,
+timed out, a coupon that no longer covers) is shown above Pay and the operator's choice stays as
+it was.
 
 `PendingOrderScreen(session, txn)` dismisses with the order as it ended (OrderView), or with the
 order still processing when the operator leaves it unpaid (Back), or None if it never loaded."""
@@ -33,6 +40,9 @@ from ..widgets.method_choice import MethodChoice
 from ..workers import CoreAnswers, core_work
 
 
+CLOSED = "The payment window has closed; this order can no longer be paid."
+
+
 class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
     CSS_PATH = "pending_order.tcss"
     BINDINGS = [
@@ -49,6 +59,9 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
         self.choice: MethodChoice | None = None
         self.busy = False
         self.ended = False
+        self.window_closed = False
+        self.instructions = ""   # what a pending method without a page asked the payer to do
+        self._poller = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="pending-box"):
@@ -57,16 +70,17 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
             yield Vertical(id="pending-countdown-slot")
             yield Vertical(id="pending-methods")
             yield Static("", id="pending-credit")
-            yield Static(escape(self.session.core.settings.payee_notice), id="pending-payee")
             yield Static("", id="pending-amount")
             instructions = Static("", id="pending-instructions")
             instructions.display = False  # only while an offline payment waits
             yield instructions
+            yield Static(escape(self.session.core.settings.payee_notice), id="pending-payee")
+        with Vertical(id="pending-bottom"):  # under the scroll: Pay and what the core said stay in view
             yield Static("", id="pending-message", classes="form-error")
             with Horizontal(id="pending-buttons"):
-                yield Button("Pay", variant="primary", id="pending-pay", disabled=True)
-                yield Button("Cancel Order", id="pending-cancel", disabled=True)
-                yield Button("Back", id="pending-back")
+                yield Button("Pay", variant="primary", compact=True, id="pending-pay", disabled=True)
+                yield Button("Cancel Order", compact=True, id="pending-cancel", disabled=True)
+                yield Button("Back", compact=True, id="pending-back")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -115,12 +129,27 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
             self.query_one("#pending-amount", Static).update(f"Amount Credit: {order.total.amount:,}")
         self.query_one("#pending-pay", Button).disabled = False
         self.query_one("#pending-cancel", Button).disabled = False
-        self.query_one("#pending-pay", Button).focus()
+        self.call_after_refresh(self._focus_methods)
         in_flight = next((a for a in reversed(order.attempts)
-                          if a.state in (AttemptState.PROCESSING, AttemptState.UNKNOWN) and a.redirect_url), None)
-        if in_flight is not None:  # resumed while the payer is on the hosted page: go back to it
+                          if a.state in (AttemptState.PROCESSING, AttemptState.UNKNOWN)), None)
+        if in_flight is not None and in_flight.redirect_url:  # resumed while the payer is on the hosted page
             label = next((o.label for o in options if o.key == in_flight.method), in_flight.method)
             self._open_hosted(order, in_flight.redirect_url, label)
+        elif in_flight is not None:  # resumed while an offline payment is pending: follow it
+            self._follow(in_flight.detail or f"A payment with {in_flight.method} is in progress.")
+
+    def _focus_methods(self) -> None:
+        self._choice_changed()
+        target = self.choice.first_focus if self.choice is not None else None
+        (target or self.query_one("#pending-pay", Button)).focus()
+
+    @on(MethodChoice.Changed)
+    def _choice_changed(self) -> None:
+        """Pay names what it will do, as the method and the coupons change."""
+        if self.choice is not None:
+            pay = self.query_one("#pending-pay", Button)
+            pay.label = self.choice.pay_label
+            pay.refresh(layout=True)  # Button's label is not a layout reactive: the width must follow it
 
     # -- paying ----------------------------------------------------------------------------------
     @on(Button.Pressed, "#pending-pay")
@@ -136,12 +165,43 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
         return self.session.core.payments.pay(self.session.actor, self.txn, method, codes)
 
     def _paid(self, outcome, method: str | None, codes: tuple[str, ...], label: str) -> None:
-        if outcome.instructions and not OrderState(outcome.order.state).is_final:
-            self._waiting(outcome.order, outcome.instructions)
-        elif outcome.redirect_url and not OrderState(outcome.order.state).is_final:
-            self._open_hosted(outcome.order, outcome.redirect_url, label)
-        else:
+        if OrderState(outcome.order.state).is_final:
             self._ended(outcome.order)
+        elif outcome.instructions:  # an operator settles it: what the payer must do, until it does
+            self._waiting(outcome.order, outcome.instructions)
+        elif outcome.redirect_url:
+            self._open_hosted(outcome.order, outcome.redirect_url, label)
+        else:  # pending without a page: the method's message is what the payer must do
+            self.order = outcome.order
+            self._follow(outcome.message or f"The payment with {label} is pending.")
+
+    # -- following a payment that settles later (no hosted page) ------------------------------------
+    def _follow(self, message: str) -> None:
+        self.instructions = message
+        self._say(f"{message}\nStatus: {OrderState(self.order.state).label} — this screen updates when the "
+                  f"order settles.", busy=True)
+        self.query_one("#pending-pay", Button).disabled = True
+        if self._poller is None:
+            self._poller = self.set_interval(self.poll_interval, self._check_settled)
+
+    def _check_settled(self) -> None:
+        if not self.ended:
+            self._settled_check()
+
+    @core_work(group="pending-check", done="_settle_answer", refused="_settle_refused")
+    def _settled_check(self):
+        return self.session.core.payment_status.check(self.session.actor, self.txn)
+
+    def _settle_answer(self, outcome) -> None:
+        if OrderState(outcome.order.state).is_final:
+            self._poller.stop()
+            self._ended(outcome.order)
+            return
+        self.order = outcome.order
+        self._follow(outcome.message or self.instructions)
+
+    def _settle_refused(self, error) -> None:
+        self._say(f"{self.instructions}\n{error.message}")
 
     def _pay_refused(self, error, *_call) -> None:
         self._refused(error)
@@ -213,6 +273,10 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
 
     def _refused(self, error: Exception, order: OrderView | None = None) -> None:
         text = str(getattr(error, "message", error))
+        if self.window_closed and getattr(error, "field", None) == "method":
+            # The window has closed: that is what matters, not which method is ticked. (The core
+            # says so first, too: it checks the order before the method.)
+            text = CLOSED
         self._say(text)
         if order is not None:
             self.order = order
@@ -225,7 +289,7 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
         self.busy = busy
         message = self.query_one("#pending-message", Static)
         message.display = bool(text)
-        message.update(escape(text))
+        message.update("\n".join(escape(line) for line in text.splitlines()))  # escape() would show "\n" as text
         message.set_class(busy, "busy")
 
     # -- cancelling and leaving ------------------------------------------------------------------
@@ -242,9 +306,10 @@ class PendingOrderScreen(CoreAnswers, Screen[OrderView | None]):
     def _window_closed(self) -> None:
         # Pay stays enabled: the core has the last word (it times the order out and says so). Once
         # it has said so, its message stays: this general one would hide what happened.
+        self.window_closed = True
         if self.order is not None and OrderState(self.order.state).is_final:
             return
-        self._say("The payment window has closed; this order can no longer be paid.")
+        self._say(CLOSED)
 
     @on(Button.Pressed, "#pending-back")
     def action_leave(self) -> None:

@@ -1,6 +1,10 @@
 """Edit project: its basic facts and the "Pay By PM" grant (R2) the installer gives the site's
 property managers. Community projects keep it on an "Advanced Info" tab, as SmartPlus does;
-single-family projects have no property manager, hence no Pay By PM (docs/decisions.md)."""
+single-family projects have no property manager, hence no Pay By PM (docs/decisions.md).
+
+The select shows every value; the core says which may be set on this project (grants.
+pay_by_pm_choices: Credit only where credits could ever pay, R3) and the refused ones are greyed
+with its reason, which is also written under the select. Saving asks the core again."""
 from __future__ import annotations
 
 from textual import on
@@ -14,7 +18,7 @@ from smartpay.core.domain import ProjectType
 from smartpay.core.views import ProjectView
 
 from ..session import Session
-from ..widgets.grants import GRANT_OPTIONS
+from ..widgets.grants import GRANT_OPTIONS, GrantSelect
 from ..workers import CoreAnswers, core_work
 
 
@@ -44,10 +48,10 @@ class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
 
     def _pay_by_pm(self) -> ComposeResult:
         yield Horizontal(Label("Pay By PM", classes="form-label"),
-                         Select(GRANT_OPTIONS, value=self.project.pay_by_pm.value, allow_blank=False,
-                                id="project-pay-by-pm", compact=True), classes="form-row")
+                         GrantSelect(GRANT_OPTIONS, value=self.project.pay_by_pm.value, allow_blank=False,
+                                     id="project-pay-by-pm", compact=True), classes="form-row")
         yield Static("Whether the site's property managers may pay for its services, and how.",
-                     classes="muted")
+                     id="project-pay-by-pm-note", classes="muted")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="project-box"):
@@ -73,12 +77,26 @@ class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.has_pay_by_pm:
+            self._load_choices()
         if self.query("#project-tabs"):
             self.query_one("#project-tabs").focus()
         elif self.has_pay_by_pm:
             self.query_one("#project-pay-by-pm").focus()
         else:
             self.query_one("#project-cancel").focus()
+
+    @core_work(group="project-choices", done="_choices_loaded", refused="_refused")
+    def _load_choices(self):
+        return self.session.core.grants.pay_by_pm_choices(self.session.actor, self.project.id)
+
+    def _choices_loaded(self, choices) -> None:
+        self.query_one("#project-pay-by-pm", GrantSelect).set_choices(choices)
+        refused = [c for c in choices if not c.allowed]
+        if refused:
+            self.query_one("#project-pay-by-pm-note", Static).update(
+                "Whether the site's property managers may pay for its services, and how. " +
+                " ".join(f"{c.label.split(' (')[0]} cannot be granted here: {c.reason}." for c in refused))
 
     def show_advanced(self) -> None:
         """Open the Advanced Info tab (community projects)."""
@@ -98,7 +116,8 @@ class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
         return self.session.core.grants.set_pay_by_pm(self.session.actor, self.project.id, grant)
 
     def _refused(self, error) -> None:
-        self.query_one("#project-save", Button).disabled = False
+        for save in self.query("#project-save"):
+            save.disabled = False
         self.query_one("#project-error", Static).update(error.message)
         if not hasattr(error, "field"):
             self.app.show_error(error)

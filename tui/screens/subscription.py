@@ -2,6 +2,11 @@
 needs renewing — and "New subscription / Pay", which opens the wizard (screens/wizard/) to
 activate, renew or buy credits. The overview is read again when the wizard closes.
 
+The wizard opens with the core's answer to "may this operator pay, and how?"
+(wizard_queries.wizard_start). A payer who may pay for nothing (an installer without "Pay by
+Installer") is refused before any wizard opens: the core's reason, in full, on a line of the
+pane that wraps at 80 columns and stays until the next try.
+
 A large distributor sees hundreds of thousands of items: the core joins, orders and counts them
 (core.services.subscription_overview) in a worker, and a VirtualTable draws only the visible
 lines."""
@@ -9,13 +14,15 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 from smartpay.core.services.subscription_overview import (EXPIRING_SOON, ItemCounts, SubscriptionOverview,
                                                           subscription_overview)
+from smartpay.core.services.wizard_queries import WizardStart, wizard_start
 
 from ..widgets.pane import SectionPane
 from ..widgets.virtual_table import VirtualTable
+from ..terminal_safe import markup_text as escape
 from ..workers import core_work
 
 # Expiry and status first: they are what an 80-column terminal must show.
@@ -33,14 +40,32 @@ class SubscriptionPane(SectionPane):
     def compose(self) -> ComposeResult:
         yield Label("Subscription", classes="pane-title")
         yield Label("", id="subscription-summary", classes="muted")
+        yield Static("", id="subscription-refusal", classes="form-error")
         yield VirtualTable(COLUMNS, id="subscription-table")
 
     def on_mount(self) -> None:
+        self.query_one("#subscription-refusal", Static).display = False
         self.action_reload()
 
     def action_new_subscription(self) -> None:
+        self._show_refusal("")
+        self._ask_start()
+
+    @core_work(group="subscription-start", done="_open_wizard", refused="_start_refused")
+    def _ask_start(self) -> WizardStart:
+        return wizard_start(self.core, self.actor)
+
+    def _open_wizard(self, start: WizardStart) -> None:
         from .wizard.screen import SubscriptionWizard
-        self.app.push_screen(SubscriptionWizard(self.session), self._wizard_closed)
+        self.app.push_screen(SubscriptionWizard(self.session, start=start), self._wizard_closed)
+
+    def _start_refused(self, error) -> None:
+        self._show_refusal(error.message)
+
+    def _show_refusal(self, text: str) -> None:
+        line = self.query_one("#subscription-refusal", Static)
+        line.display = bool(text)
+        line.update(f"Cannot open New / Pay: {escape(text)}" if text else "")
 
     def _wizard_closed(self, txn: str | None) -> None:
         if txn:  # an order was placed (and maybe paid): expiries may have moved

@@ -8,10 +8,13 @@ The widget only holds the operator's choice; what the coupons cover is the core'
 and its refusal is shown by the screen, which keeps this widget — and so the choice — as it was."""
 from __future__ import annotations
 
+import dataclasses
+
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Label, RadioButton, RadioSet, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
@@ -29,8 +32,26 @@ def coupon_line(coupon: CouponView, local_date) -> str:
     return f"{coupon.code}  {coupon.remaining.format()} left of {coupon.face_value.format()}{expires}"
 
 
+def not_for_this_order(options: list[MethodOption]) -> str:
+    """The methods that cannot pay, said once: one line per reason, naming the methods it
+    applies to ("Not for this order: Stripe, PayPal, Coupons — your permission is Credit"),
+    so a list of refusals never pushes Pay off an 80×24 screen."""
+    by_reason: dict[str, list[str]] = {}
+    for option in options:
+        by_reason.setdefault(option.reason, []).append(option.label)
+    return "\n".join(f"Not for this order: {escape(', '.join(labels))} — {escape(reason)}"
+                     for reason, labels in by_reason.items())
+
+
 class MethodChoice(Vertical):
     DEFAULT_CSS = beside(__file__)
+
+    class Changed(Message):
+        """The operator changed the method or the coupons: what Pay will do has changed."""
+
+        def __init__(self, choice: "MethodChoice") -> None:
+            super().__init__()
+            self.choice = choice
 
     def __init__(self, options: list[MethodOption], coupons: list[CouponView], total: Money, local_date, *,
                  id: str | None = None) -> None:
@@ -47,27 +68,24 @@ class MethodChoice(Vertical):
         yield Label("Payment Method", classes="method-heading")
         whole = self._whole_methods()
         eligible = [o for o in whole if o.eligible]
-        # The eligible methods are the radio choice; the others follow, greyed, each with the
-        # plugin's reason on lines of their own (they wrap at 80 columns; a radio label cannot).
+        refused = [o for o in whole if not o.eligible]
         with RadioSet(id="method-radios") as radios:
             radios.display = bool(eligible)
             for n, option in enumerate(eligible):
                 yield RadioButton(escape(option.label), value=n == 0, name=option.key, id=f"method-{option.key}")
-        for option in whole:
-            if not option.eligible:
-                yield Static(self._greyed(option), id=f"method-{option.key}-greyed", classes="method-greyed")
-        if self.coupon_option is not None:
-            if self.coupon_option.eligible and self.coupons:
-                yield Label("Coupons (check the ones to use)", classes="method-heading")
-                yield SelectionList[str](*(Selection(coupon_line(c, self._fmt), c.code) for c in self.coupons),
-                                         id="coupon-list")
-            else:
-                yield Static(self._greyed(self.coupon_option), id="coupon-greyed", classes="method-greyed")
+        coupons = self.coupon_option
+        if coupons is not None and coupons.eligible and self.coupons:
+            yield Label("Coupons (check the ones to use)", classes="method-heading")
+            yield SelectionList[str](*(Selection(coupon_line(c, self._fmt), c.code) for c in self.coupons),
+                                     id="coupon-list")
+        elif coupons is not None:
+            refused.append(coupons if not coupons.eligible else
+                           dataclasses.replace(coupons, reason="you have no coupon that can pay this order"))
+        # The methods that cannot pay, said once (grouped by reason) after the ones that can.
+        greyed = Static(not_for_this_order(refused), id="methods-greyed", classes="method-greyed")
+        greyed.display = bool(refused)
+        yield greyed
         yield Static("", id="method-remainder")
-
-    @staticmethod
-    def _greyed(option: MethodOption) -> str:
-        return f"{escape(option.label)} — {escape(option.reason)}"
 
     def _whole_methods(self) -> list[MethodOption]:
         return [o for o in self.options if not o.redeems_coupons]
@@ -79,7 +97,9 @@ class MethodChoice(Vertical):
     @property
     def method(self) -> str | None:
         """The chosen method's key (None when no whole method is eligible)."""
-        pressed = self.query_one("#method-radios", RadioSet).pressed_button
+        radios = self.query_one("#method-radios", RadioSet)
+        # Before the RadioSet has mounted, the button composed pressed is the choice.
+        pressed = radios.pressed_button or next((b for b in radios.query(RadioButton) if b.value), None)
         return pressed.name if pressed is not None else None
 
     @property
@@ -103,10 +123,32 @@ class MethodChoice(Vertical):
         key = self.method
         return next((o.label for o in self.options if o.key == key), "")
 
+    @property
+    def pay_label(self) -> str:
+        """What Pay will do, named: "Pay 49.44 USD with Stripe", "Pay 10.00 USD with Stripe +
+        coupons" (the rest after the coupons' own allocation), "Pay 49.44 USD with coupons"."""
+        codes, by = self.coupon_codes, self.method_label
+        if not codes:
+            return f"Pay {self.total.format()} with {by}" if by else "Pay"
+        rest = coupon_cover(self.coupons, codes, self.total).remainder
+        if rest.amount == 0:
+            return f"Pay {self.total.format()} with coupons"
+        return f"Pay {rest.format()} with {by} + coupons" if by else "Pay"
+
+    @property
+    def first_focus(self):
+        """Where the operator's first key should go: the method list (else the coupons)."""
+        radios = self.query_one("#method-radios", RadioSet)
+        if radios.display:
+            return radios
+        found = self.query("#coupon-list")
+        return found.first() if found else None
+
     # -- what the coupons leave to pay -------------------------------------------------------------
     @on(RadioSet.Changed)
     @on(SelectionList.SelectedChanged)
     def _show_remainder(self) -> None:
+        self.post_message(self.Changed(self))
         remainder = self.query_one("#method-remainder", Static)
         codes = self.coupon_codes
         remainder.display = bool(codes)

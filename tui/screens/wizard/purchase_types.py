@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, RadioButton, RadioSet, Select, Static
+from textual.widgets._select import SelectCurrent
 
 from smartpay.core.domain import PayIn, ProjectType, Purpose, Role
 from smartpay.core.services.payment_preview import MethodBrief, PayInChoices, purposes_for
@@ -52,9 +53,21 @@ class PurchaseTypesStep(Vertical):
 
     # -- filled by the screen once loaded ----------------------------------------------------
     def set_installers(self, installers: list[tuple[str, str]]) -> None:
-        select = self.query_one("#wiz-installer", Select)
-        select.set_options([("All installers", ""), *installers])
+        self.installers = installers
+        self._installer_options()
+
+    def _installer_options(self) -> None:
+        """For Credit the installer is whose balance the credits land in (R15, "Choose the desired
+        installer and select Credit"); none chosen, they land in the buyer's own."""
+        found = self.query("#wiz-installer")
+        if not found:
+            return
+        select = found.first(Select)
+        first = "Myself (my own balance)" if self.choices.is_credit_purchase else "All installers"
+        select.set_options([(first, ""), *getattr(self, "installers", [])])
         select.value = self.choices.installer
+        if not self.choices.installer:  # the value did not change, so Select keeps showing the old label
+            select.query_one(SelectCurrent).update(first)
 
     def set_projects(self, projects: list[tuple[str, int]]) -> None:
         select = self.query_one("#wiz-project", Select)
@@ -76,6 +89,7 @@ class PurchaseTypesStep(Vertical):
     def sync(self) -> None:
         """Show or hide what depends on the choices (no payment choice for a credit purchase)."""
         self.query_one("#wiz-pay-row").display = not self.choices.is_credit_purchase
+        self._installer_options()
         for row in self.query("#wiz-type-row"):  # credits are bought, not tied to a project type
             row.display = not self.choices.is_credit_purchase
 

@@ -7,7 +7,11 @@ the steps, so Back shows them again), moves between the pages, and makes every c
 payment_preview): the ways to pay a grant allows, the methods installed, the price of a credit
 purchase, whether a selection can be paid so. A refused step (no grant, not eligible, any core
 refusal) is reported through the desk's one error path and leaves the page and every choice as
-they were. Dismisses with the placed order's transaction number, or None when closed."""
+they were. Dismisses with the placed order's transaction number, or None when closed.
+
+Leaving a half-done wizard (past step 1, or with an order placed) asks first; Esc again or
+"Stay" keeps everything. Back on the Pending Order screen returns here, choices and page as they
+were; Pay then opens the same order again (not a second one) unless the choices have changed."""
 from __future__ import annotations
 
 import dataclasses
@@ -61,10 +65,13 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
         Binding("ctrl+b", "back", "Back", id="wizard.back", tooltip="Previous step (your choices are kept)"),
         Binding("ctrl+e", "edit_billing", "Billing", id="wizard.billing", show=False,
                 tooltip="Edit the billing information"),
-        Binding("escape", "close", "Close", id="wizard.close", tooltip="Leave the wizard without ordering"),
+        Binding("escape", "close", "Close", id="wizard.close",
+                tooltip="Leave the wizard (asks first once you are past step 1)"),
     ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, start: WizardStart | None = None) -> None:
+        """`start`: the core's wizard_start answer when the caller already asked it (the
+        Subscription pane asks before opening, so a payer who may not pay never sees a wizard)."""
         super().__init__(id="subscription-wizard")
         self.session = session
         self.choices = WizardChoices()
@@ -74,12 +81,15 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
         self.per_credit: Money | None = None
         self.balance = 0
         self.start: WizardStart | None = None    # the core's answers the wizard opens with
+        self._given_start = start
         self.pm_projects: dict[int, ProjectView] = {}
         self.sites_scope: tuple | None = None
         self.last_error: Exception | None = None
         self.busy = False
         self._quote_gen = 0
         self._terms_for: tuple | None = None  # what was on the confirmation page when last shown
+        self.placed_txn: str | None = None     # the order Pay placed, while it can still be paid
+        self._placed_for: str | None = None    # the choices it was placed with (choices_key)
         self._quote_later = Debouncer(self, self._start_quote, QUOTE_DELAY)
 
     @property
@@ -109,12 +119,20 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#wiz-next", Button).disabled = True
-        self._load_start()
+        if self._given_start is not None:
+            self._started(self._given_start)
+        else:
+            self._load_start()
 
     # -- first load ---------------------------------------------------------------------------
-    @core_work(group="wizard-start", done="_started", refused="_refused")
+    @core_work(group="wizard-start", done="_started", refused="_start_refused")
     def _load_start(self) -> WizardStart:
         return wizard_start(self.core, self.actor)
+
+    def _start_refused(self, error) -> None:
+        """The operator may pay for nothing: no wizard to work in. The refusal goes the app's way."""
+        self.app.post_message(CoreFailed(error))
+        self.dismiss(None)
 
     def _started(self, start: WizardStart) -> None:
         types = self.query_one(PurchaseTypesStep)
@@ -203,7 +221,22 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
             self.show_page(previous)
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        if self.page == "types" and self.placed_txn is None:
+            self.dismiss(None)  # nothing chosen yet that would be lost
+            return
+        from ...widgets.confirm_dialog import ConfirmDialog
+        detail = (f"Order {self.placed_txn} stays open: pay it from Orders before its window closes."
+                  if self.placed_txn else "Your choices in this wizard will be lost.")
+        self.app.push_screen(ConfirmDialog("Leave the subscription wizard?", detail, yes="Leave", no="Stay",
+                                           title="Leave the wizard"), self._close_answered)
+
+    def _close_answered(self, leave: bool | None) -> None:
+        if leave:
+            self.dismiss(self.placed_txn)
+
+    def choices_key(self) -> str:
+        """What was chosen, comparable: Pay on unchanged choices reopens the order already placed."""
+        return repr(dataclasses.replace(self.choices, sites=tuple(sorted(self.choices.sites)), accept_terms=True))
 
     @on(Button.Pressed, "#wiz-back")
     def _back_pressed(self) -> None:
@@ -229,7 +262,13 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
             elif self.page == "billing":
                 self._checking(self._check_billing)
             elif self.page == "confirm":
-                self._checking(self._pay)
+                # The box as it is now: a Space and ctrl+n typed together reach here before the
+                # box's Changed message has updated the choices.
+                self.choices.accept_terms = self.query_one("#wiz-terms", Checkbox).value
+                if self.placed_txn is not None and self._placed_for == self.choices_key():
+                    self._placed(self.placed_txn)  # the same order again, not a second one
+                else:
+                    self._checking(self._pay)
         except InvalidInput as exc:  # the checks made on the spot, before any core call
             self._refused(exc)
 
@@ -374,9 +413,12 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
         self._done_checking()
         self.billing = info
         step = self.query_one(ConfirmationStep)
+        step.show_billing(info)
         if self.choices.is_credit_purchase:
             purchase = self._credit_purchase()
-            step.show_credit_purchase(purchase.quantity, self._credit_price_markup(purchase))
+            whom = self.choices.installer
+            for_whom = f"{whom} (to their balance)" if whom else f"{self.actor.login} (your own balance)"
+            step.show_credit_purchase(purchase.quantity, self._credit_price_markup(purchase), for_whom)
         elif self.quote is not None:
             step.show_quote(self.core.ptime, self.quote, self.choices.pay_in)
         # R9: the terms are accepted for the order shown; if what is ordered changed since they
@@ -393,13 +435,16 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
     def _pay(self, c: WizardChoices) -> str:
         orders = self.core.orders
         if c.is_credit_purchase:
-            return orders.create_credit_purchase(self.actor, c.credits, accept_terms=c.accept_terms).txn
+            # R15: the credits land in the balance of the installer chosen in step 1 (else the buyer's)
+            return orders.create_credit_purchase(self.actor, c.credits, accept_terms=c.accept_terms,
+                                                 for_login=c.installer or None).txn
         return orders.create(self.actor, c.purpose, c.selection(), accept_terms=c.accept_terms, pay_in=c.pay_in,
                              **c.renew_kwargs()).txn
 
     def _placed(self, txn: str) -> None:
         self._done_checking()
-        self.placed_txn = txn
+        if txn != self.placed_txn:
+            self.placed_txn, self._placed_for = txn, self.choices_key()
         try:
             from ..pending_order import PendingOrderScreen
         except ImportError:  # the Pending Order screen is not in this build
@@ -408,8 +453,14 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
             return
         self.app.push_screen(PendingOrderScreen(self.session, txn), self._pending_closed)
 
-    def _pending_closed(self, _order) -> None:
+    def _pending_closed(self, order) -> None:
         # Not a lambda returning dismiss()'s awaitable: this callback runs in this screen's own
         # message loop (Pay's answer arrived here), where awaiting its dismissal is refused.
+        from smartpay.core.domain import OrderState
+        if order is not None and not OrderState(order.state).is_final:
+            # Back, unpaid: the wizard again, as it was. The order stays open until its window closes.
+            self.query_one("#wiz-price", Static).update(
+                f"Order {escape(self.placed_txn)} is waiting for payment: Pay opens it again.")
+            return
         self.dismiss(self.placed_txn)
 

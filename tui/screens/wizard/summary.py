@@ -53,10 +53,12 @@ def summary_markup(ptime, quote: Quote, pay_in: PayIn, columns: int = 1) -> str:
 
 
 def left_out_note(quote: Quote) -> str:
-    """Items the quote left out, with the reason (R6: "items already past the date are left out")."""
+    """The items the quote left out, each named, grouped by the reason (R6: "items already past
+    the date are left out"): "Left out (already past 2025-09-30): Apt 102 (App, Sunrise Community)"."""
     if not quote.excluded:
         return ""
-    reasons: dict[str, int] = {}
+    reasons: dict[str, list[str]] = {}
     for line in quote.excluded:
-        reasons[line.excluded_reason or ""] = reasons.get(line.excluded_reason or "", 0) + 1
-    return "Left out: " + "; ".join(f"{n} item(s): {reason}" for reason, n in reasons.items())
+        reasons.setdefault(line.excluded_reason or "no reason given", []).append(
+            f"{line.subject_name} ({line.service_label}, {line.site})")
+    return "\n".join(f"Left out ({reason}): {', '.join(names)}" for reason, names in reasons.items())
