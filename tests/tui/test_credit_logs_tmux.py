@@ -29,6 +29,19 @@ class Terminal:
         return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
                               text=True).stdout
 
+    def steady(self, timeout: float = 60.0) -> str:
+        """The screen once it has stopped changing (workers done, focus moved): keys sent before
+        a page has focused its first field would land elsewhere."""
+        deadline = time.monotonic() + timeout
+        last = self.screen()
+        while time.monotonic() < deadline:
+            time.sleep(0.4)
+            now = self.screen()
+            if now == last:
+                return now
+            last = now
+        raise AssertionError(f"the screen kept changing for {timeout:.0f}s:\n{last}")
+
     def wait_for(self, *texts: str, timeout: float = 120.0) -> str:
         """The screen once every one of `texts` is on it (a label may be painted before a table)."""
         deadline = time.monotonic() + timeout

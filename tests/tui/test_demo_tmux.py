@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -24,20 +23,6 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
                                                                      "terminal test drives the app inside tmux")
 SMARTPAY = str(Path(sys.executable).with_name("smartpay"))
 FAKE_NOW = "2025-09-10T14:00:00"
-
-
-def steady(t: Terminal, timeout: float = 60.0) -> str:
-    """The screen once it has stopped changing (workers done, focus moved): keys sent before a
-    page has focused its first field would land elsewhere."""
-    deadline = time.monotonic() + timeout
-    last = t.screen()
-    while time.monotonic() < deadline:
-        time.sleep(0.4)
-        now = t.screen()
-        if now == last:
-            return now
-        last = now
-    raise AssertionError(f"the screen kept changing for {timeout:.0f}s:\n{last}")
 
 
 @pytest.fixture
@@ -60,34 +45,34 @@ def test_make_demo_renews_test_1_with_credits_in_a_real_terminal(demo_terminal):
     t.keys(demo.DEMO_PASSWORD, literal=True)
     t.keys("Enter")
     t.wait_for("Subscription", "Orders", "AK Test Distribution")
-    steady(t)
+    t.steady()
     t.keys("Enter")                        # open the Subscription section (the first of the left column)
     t.wait_for("never activated", "New / Pay")  # its table has loaded and has the focus (its footer)
     t.keys("C-n")                          # New subscription: the wizard
     t.wait_for("1 Purchase Types", "Purchase Type", "Available Credit: 360")
-    steady(t)
+    t.steady()
     t.keys("Tab", "Tab", "Right", "Space")  # Purchase Type: Renew
     t.keys("Tab", "Right", "Space")         # Payment: Credit Payment
     t.keys("C-n")
     t.wait_for("Old Commercial", "2 of 2 checked", "Credits per 30 days")  # Credit Payment was chosen
-    steady(t)
+    t.steady()
     t.keys("Tab", "Tab")                    # from the site filter, past All, to the sites
     t.wait_for("space Check")
     t.keys("Down", "Space")                 # uncheck Old Commercial (before June 1, 2025)
     t.wait_for("1 of 2 checked")
     t.keys("C-n")
     t.wait_for("Renew To", "Number of Renewal Personnel App(s): 1")
-    steady(t)
+    t.steady()
     t.keys("Tab", "End", *["BSpace"] * 10)
     t.wait_for("YYYY-MM-DD")                # the date box is empty
-    steady(t)
+    t.steady()
     t.keys("2025-10-30", literal=True)
     t.wait_for("Renew To: 2025-10-30")
     t.keys("C-n")
     t.wait_for("Billing Information", "AK Test Ltd")
     t.keys("C-n")
     t.wait_for("2 Item(s)", "Test 1", "Attendance", "Terms and Conditions")
-    steady(t)
+    t.steady()
     t.keys("Space")                         # the terms box has the focus on the confirmation page
     t.keys("C-n")                           # Pay: the order is placed
     screen = t.wait_for("Pending Order", "Transaction Type: Monthly Fee", "Available Credit: 360",
@@ -98,8 +83,8 @@ def test_make_demo_renews_test_1_with_credits_in_a_real_terminal(demo_terminal):
     assert "Test 1 (Personnel App, New Commercial): 2025-10-30 23:59:59" in screen
     t.keys("Enter")
     t.wait_for("2025-10-30 23:59:59 GMT+8:00  Active    New Commercial")  # the Subscription list, refreshed
-    steady(t)
+    t.steady()
     t.keys("Escape")                        # to the left column, then Orders (its fourth section)
-    steady(t)
+    t.steady()
     t.keys("4")
     t.wait_for("Monthly Fee", "8 credits", "Successf")  # "Successful", cut at 80 columns

@@ -46,19 +46,6 @@ class Desk(Terminal):
         super().__init__(name)
         self.db_path = db_path
 
-    def steady(self, timeout: float = 30.0) -> str:
-        """The screen once it has stopped changing (workers done, focus moved): keys sent before
-        a page has focused its first field would land elsewhere."""
-        deadline = time.monotonic() + timeout
-        last = self.screen()
-        while time.monotonic() < deadline:
-            time.sleep(0.3)
-            now = self.screen()
-            if now == last:
-                return now
-            last = now
-        raise AssertionError(f"the screen kept changing for {timeout:.0f}s:\n{last}")
-
     def at(self, *texts: str, timeout: float = 60.0) -> str:
         """Wait for `texts` (as painted, or wrapped over lines: see flat), then for the screen to
         settle; returns it."""
