@@ -13,7 +13,6 @@ import time
 import pytest
 
 from ssh_support import Served, desk_pids, make_key, needs_openssh, wait_until
-from test_demo_tmux import steady
 
 pytestmark = [needs_openssh, pytest.mark.ssh, pytest.mark.slow]
 
@@ -29,34 +28,34 @@ def served(tmp_path):
 def test_a_keyed_account_reaches_its_desk_logged_in_and_pays_a_credit_order(served):
     t = served.terminal()
     t.wait_for("Subscription", "Credit Logs", "AK Test Distribution")  # no login screen: the key was the login
-    steady(t)
+    t.steady()
     t.keys("Enter")                        # open the Subscription section
     t.wait_for("never activated", "New / Pay")
     t.keys("C-n")                          # the subscription wizard
     t.wait_for("1 Purchase Types", "Purchase Type", "Available Credit: 360")
-    steady(t)
+    t.steady()
     t.keys("Tab", "Tab", "Right", "Space")  # Purchase Type: Renew
     t.keys("Tab", "Right", "Space")         # Payment: Credit Payment
     t.keys("C-n")
     t.wait_for("Old Commercial", "2 of 2 checked", "Credits per 30 days")
-    steady(t)
+    t.steady()
     t.keys("Tab", "Tab")
     t.wait_for("space Check")
     t.keys("Down", "Space")                 # uncheck Old Commercial (before June 1, 2025)
     t.wait_for("1 of 2 checked")
     t.keys("C-n")
     t.wait_for("Renew To", "Number of Renewal Personnel App(s): 1")
-    steady(t)
+    t.steady()
     t.keys("Tab", "End", *["BSpace"] * 10)
     t.wait_for("YYYY-MM-DD")
-    steady(t)
+    t.steady()
     t.keys("2025-10-30", literal=True)
     t.wait_for("Renew To: 2025-10-30")
     t.keys("C-n")
     t.wait_for("Billing Information", "AK Test Ltd")
     t.keys("C-n")
     t.wait_for("2 Item(s)", "Test 1", "Attendance", "Terms and Conditions")
-    steady(t)
+    t.steady()
     t.keys("Space")
     t.keys("C-n")
     t.wait_for("Pending Order", "Amount Credit: 8")
@@ -136,7 +135,7 @@ def test_twenty_sessions_at_once_the_21st_turned_away_and_killed_clients_leave_n
 def test_a_resize_reaches_the_desk(served):
     t = served.terminal(width=80, height=24)
     t.wait_for("Subscription", "AK Test Distribution")
-    steady(t)
+    t.steady()
     subprocess.run(["tmux", "resize-window", "-t", t.name, "-x", "120", "-y", "30"], check=True)
     # The desk redraws at the new width: the account name moves to the right edge of 120 columns.
     wait_until(lambda: any(len(line.rstrip()) > 100 and "AK Test Distribution" in line
