@@ -11,14 +11,22 @@ class Clock(Protocol):
     def now(self) -> dt.datetime:
         """The current instant, timezone-aware, in UTC."""
 
+    # True for a clock that is not the real time (the demo's, a test's): the desk shows its time.
+    simulated: bool
+
 
 class SystemClock:
+    # The desk shows the time when it is not the real one (a demo, a test): see `simulated`.
+    simulated = False
+
     def now(self) -> dt.datetime:
         return dt.datetime.now(UTC)
 
 
 class FixedClock:
     """A clock that stands still until told to move."""
+
+    simulated = True
 
     def __init__(self, at: dt.datetime):
         if at.tzinfo is None:
@@ -38,6 +46,8 @@ class FixedClock:
 class RunningClock:
     """A clock that starts at a given instant and runs on at the real pace — the demo's: the seed
     guide's examples (renew to 2025-09-30) stay in the future, and payment windows still pass."""
+
+    simulated = True
 
     def __init__(self, start: dt.datetime, real: Clock | None = None):
         if start.tzinfo is None:

@@ -49,6 +49,11 @@ class SmartpayApp(App):
         # Priority, so a focus move happens before the keys typed after it are handed out: over SSH
         # "login<Tab>password" often arrives in one packet, and without this the password would
         # land in the login field.
+        # Help where the keys are (STYLE): the focused screen's keys and what they do. Not priority,
+        # so a "?" typed into a text box stays a "?".
+        Binding("f1", "toggle_help", "Help", id="app.help", tooltip="Show or hide the keys of this screen"),
+        Binding("question_mark", "toggle_help", "Help", show=False, id="app.help_question",
+                tooltip="Show or hide the keys of this screen"),
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="app.focus_next"),
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True,
                 id="app.focus_previous"),
@@ -97,6 +102,14 @@ class SmartpayApp(App):
         from .screens.home import HomeScreen
         home = HomeScreen(session)
         self.switch_screen(home) if replace else self.push_screen(home)
+
+    def action_toggle_help(self) -> None:
+        """Textual's HelpPanel: every key the focused widget, its screen and the app answer to,
+        with what it does (the bindings' descriptions and tooltips)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     # -- session changes -----------------------------------------------------------------
     def logged_in(self, session: Session) -> None:

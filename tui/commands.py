@@ -27,10 +27,14 @@ class SmartpayCommands(Provider):
             self.entries.append((f"Open {section.title}", f"Go to {section.title} in the left column",
                                  partial(self._open, section.key)))
             try:
-                palette = getattr(load_pane_class(section), "PALETTE", ())
+                pane = load_pane_class(section)
             except Exception:  # an unavailable pane still has its "Open" entry
-                palette = ()
-            for title, help_text, action in palette:
+                continue
+            actor = home.session.actor
+            offers = getattr(pane, "offers", lambda _actor, _action: True)
+            for title, help_text, action in getattr(pane, "PALETTE", ()):
+                if not offers(actor, action):  # only what the operator's role may do
+                    continue
                 self.entries.append((f"{section.title}: {title}", help_text, partial(self._run, section.key, action)))
         self.entries += [
             ("Billing information", "Company, Attn, address and TEL printed on your orders",

@@ -31,7 +31,10 @@ SECTIONS: tuple[Section, ...] = (
             frozenset({Role.INSTALLER})),
     Section("credit_logs", "Credit Logs", "smartpay.tui.screens.credit_logs", "CreditLogsPane", OPERATORS),
     Section("orders", "Orders", "smartpay.tui.screens.orders", "OrdersPane", OPERATORS),
-    Section("plugins", "Plugins", "smartpay.tui.screens.plugins", "PluginsPane", OPERATORS),
+    # Hooks and plugin versions are the desk's machinery: a property manager pays, it does not
+    # run the desk (issue 10 #14). Installers keep it: they grant PMs methods by name.
+    Section("plugins", "Plugins", "smartpay.tui.screens.plugins", "PluginsPane",
+            DISTRIBUTORS | frozenset({Role.INSTALLER})),
 )
 
 

@@ -47,9 +47,10 @@ def count_items(items: list[ItemView], now: dt.datetime) -> ItemCounts:
                       by_status[ItemStatus.INACTIVE])
 
 
-def subscription_overview(core, actor: Actor) -> SubscriptionOverview:
-    """The actor's visible items joined with their projects, in expiry order, and their counts."""
-    projects = {p.id: p for p in core.accounts.projects(actor)}
+def subscription_overview(core, actor: Actor, project_id: int | None = None) -> SubscriptionOverview:
+    """The actor's visible items joined with their projects, in expiry order, and their counts;
+    `project_id`: one of those projects only (a property manager's switched-to project)."""
+    projects = {p.id: p for p in core.accounts.projects(actor) if project_id is None or p.id == project_id}
     rows = [SubscriptionRow(i, projects[i.project_id].name, projects[i.project_id].type)
             for i in core.accounts.visible_items(actor) if i.project_id in projects]
     rows.sort(key=lambda row: expiry_order(row.item))

@@ -40,7 +40,7 @@ class LedgerLoaded(Message):
 class CreditLogsPane(SectionPane):
     DEFAULT_CSS = beside(__file__)
     PALETTE = (
-        ("Assign credits", "Assign credits to a user in your downline (distributors)", "assign"),
+        ("Assign credits", "Assign credits to a user in your downline", "assign"),
         ("Export credit log to CSV", "Write the credit log, filtered as shown, to a CSV file", "export_csv"),
         ("Refresh credit log", "Read the balance and the credit log again", "refresh"),
     )
@@ -70,8 +70,13 @@ class CreditLogsPane(SectionPane):
 
     @property
     def can_assign(self) -> bool:
-        # Only hides the key: the core refuses anyone else (credits.assign → PermissionDenied).
-        return self.actor.role.is_distributor
+        return self.offers(self.actor, "assign")
+
+    @classmethod
+    def offers(cls, actor, action: str) -> bool:
+        # Only hides the key and the palette entry: the core refuses anyone else
+        # (credits.assign → PermissionDenied).
+        return action != "assign" or actor.role.is_distributor
 
     def compose(self) -> ComposeResult:
         yield Static("Credit Logs", classes="pane-title")

@@ -7,6 +7,7 @@ fails to import shows a clear "not available" pane instead of breaking the desk.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -16,6 +17,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, ContentSwitcher, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from smartpay.core.domain import Role
 
 from ..sections import Section, sections_for
 from ..session import Session
@@ -41,6 +44,8 @@ class HomeScreen(Screen):
         Binding("ctrl+o", "account_menu", "Account", id="home.account",
                 tooltip="Credit Logs, Billing information, Log out"),
         Binding("escape", "focus_nav", "Sections", id="home.sections", tooltip="Back to the left column"),
+        Binding("ctrl+t", "switch_project", "Project", id="home.project",
+                tooltip="Switch to another of your projects, by name"),
         *[Binding(str(n), f"open_nth({n - 1})", f"Section {n}", show=False, id=f"home.section{n}",
                   tooltip=f"Open the section number {n} of the left column") for n in range(1, 7)],
     ]
@@ -56,18 +61,32 @@ class HomeScreen(Screen):
         with Horizontal(id="topbar"):
             yield Label("smartpay", id="brand")
             yield Label(actor.role.label, id="role")
+            if self.switches_project:
+                project = self.session.project
+                yield Button(f"{project.name if project else 'All my projects'} ▾", id="project", compact=True,
+                             tooltip="Switch project (ctrl+t)")
             yield Button(f"{actor.name} ▾", id="account", compact=True,
                          tooltip="Account menu (ctrl+o)")
         with Horizontal(id="body"):
             with Vertical(id="nav-column"):
                 yield OptionList(*[Option(s.title, id=s.key) for s in self.sections], id="nav")
+                yield Static("", id="demo-clock")
             yield ContentSwitcher(id="content")
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.session.core.clock.simulated:  # a demo (or test) clock: say which time the desk lives in
+            self._tick()
+            self.set_interval(15, self._tick)
         if self.sections:
             self.show_section(self.sections[0].key)
         self.query_one("#nav", OptionList).focus()
+
+    def _tick(self) -> None:
+        core = self.session.core
+        now = core.ptime.local(core.clock.now())
+        zone = core.ptime.offset_label(now).removesuffix(":00")
+        self.query_one("#demo-clock", Static).update(f"Demo · {zone}\n{now:%Y-%m-%d %H:%M}")
 
     # -- sections ------------------------------------------------------------------------
     def section(self, key: str) -> Section | None:
@@ -130,15 +149,15 @@ class HomeScreen(Screen):
 
     # -- the open pane's commands, from the left column --------------------------------------
     def _pane_commands(self) -> tuple[Widget | None, list[Binding]]:
-        """While the left column has focus: the open pane and its ctrl-key bindings (ctrl+n New,
-        ctrl+e Edit, ctrl+r Reload), which then work from the column too and show in the footer —
-        an operator who has just logged in presses ctrl+n without first stepping into the pane.
-        The panes' single letters stay theirs: they act on the pane's highlighted row, and typed
-        in the column by mistake they would surprise."""
+        """While the left column has focus: the open pane and its bindings (ctrl+n New, a Assign,
+        p Pay / Resume …), which then work from the column too and show in the footer — an
+        operator who has just logged in sees and presses them without first stepping into the
+        pane (issue 10 #14: "a Assign" showed only after Tab). Letters act on the pane's
+        highlighted row, which the pane shows beside the column; the column itself types nothing."""
         if not self.current or not isinstance(self.focused, OptionList) or self.focused.id != "nav":
             return None, []
         pane = self.query_one(f"#pane-{self.current}")
-        return pane, [b for b in getattr(pane, "BINDINGS", ()) if isinstance(b, Binding) and b.key.startswith("ctrl+")]
+        return pane, [b for b in getattr(pane, "BINDINGS", ()) if isinstance(b, Binding)]
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -165,6 +184,37 @@ class HomeScreen(Screen):
 
     def action_focus_nav(self) -> None:
         self.query_one("#nav", OptionList).focus()
+
+    # -- the property manager's project (top bar) -----------------------------------------------
+    @property
+    def switches_project(self) -> bool:
+        return self.session.actor.role == Role.PROPERTY_MANAGER
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_project":
+            return self.switches_project
+        return True
+
+    @on(Button.Pressed, "#project")
+    def action_switch_project(self) -> None:
+        if not self.switches_project:
+            return
+        from .project_switch import ProjectSwitch
+        self.app.push_screen(ProjectSwitch(self.session), self._project_chosen)
+
+    async def _project_chosen(self, choice) -> None:
+        from .project_switch import ALL
+        if choice is None:
+            return
+        project = None if choice == ALL else choice
+        self.session = self.app.session = replace(self.session, project=project)
+        self.query_one("#project", Button).label = f"{project.name if project else 'All my projects'} ▾"
+        # Panes are built on the new scope: each reads its data again for that project.
+        current = self.current
+        await self.query_one("#content", ContentSwitcher).remove_children()
+        self.current = None
+        self.show_section(current or self.sections[0].key)
+        self.notify(f"Showing {project.name if project else 'all your projects'}.", title="Project")
 
     # -- the account menu (top right) ----------------------------------------------------
     @on(Button.Pressed, "#account")

@@ -46,7 +46,7 @@ class OrdersPane(SectionPane):
         Binding("c", "cancel_order", "Cancel order", id="orders.cancel",
                 tooltip="Cancel the highlighted order (processing orders only)"),
         Binding("r", "refresh", "Refresh", id="orders.refresh", tooltip="Read the orders again"),
-        Binding("p", "pay_order", "Pay / Resume", id="orders.pay", show=False,  # palette lists it
+        Binding("p", "pay_order", "Pay", id="orders.pay",
                 tooltip="Pay the highlighted processing order, or go back to its payment page"),
     ]
 

@@ -77,7 +77,8 @@ class SubscriptionPane(SectionPane):
 
     @core_work(group="subscription-load", done="_loaded", refused="_load_refused")
     def _load(self) -> SubscriptionOverview:
-        return subscription_overview(self.core, self.actor)
+        project = self.session.project
+        return subscription_overview(self.core, self.actor, project.id if project else None)
 
     def _load_refused(self, error) -> None:
         self.report(error)

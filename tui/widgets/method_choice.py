@@ -15,7 +15,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Label, RadioButton, RadioSet, SelectionList, Static
+from textual.widgets import Label, RadioSet, Static
+
+from .ticks import RadioChoice as RadioButton, TickList as SelectionList  # glyphs that differ without colour
 from textual.widgets.selection_list import Selection
 
 from smartpay.core.money import Money

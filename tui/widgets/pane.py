@@ -17,6 +17,15 @@ class SectionPane(CoreAnswers, Widget):
     SectionPane { height: 100%; layout: vertical; }
     """
 
+    @classmethod
+    def offers(cls, actor, action: str) -> bool:
+        """Whether this pane offers `action` to `actor` (its palette entries, footer keys): a pane
+        hides what the core would refuse the actor's role; the core still enforces it."""
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.offers(self.actor, action)
+
     def __init__(self, session: Session, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.session = session

@@ -8,7 +8,9 @@ from ...terminal_safe import markup_text as escape
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Checkbox, DataTable, Label, Static
+from textual.widgets import DataTable, Label, Static
+
+from ...widgets.ticks import TickBox as Checkbox  # [x]/[ ]: the Terms box must not look accepted when it is not
 
 from smartpay.core.domain import PayIn
 from smartpay.core.views import BillingInfoView, Quote

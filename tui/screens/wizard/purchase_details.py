@@ -17,6 +17,7 @@ from smartpay.core.services.wizard_queries import SiteRow
 
 from ...widgets.check_table import CheckTable
 from ...widgets.debounce import Debouncer
+from ...widgets.ticks import TickList
 from .state import WizardChoices
 
 # Created matters: credit payment is only for commercial sites created after the cut-off (R3).
@@ -40,7 +41,7 @@ class PurchaseDetailsStep(Vertical):
                 yield Static("", id="wiz-sites-count", classes="muted")
             with Vertical(id="wiz-services-col"):
                 yield Label("Service Type", classes="wiz-heading")
-                yield SelectionList[str](compact=True, id="wiz-services")
+                yield TickList[str](compact=True, id="wiz-services")
                 yield Button("All", compact=True, id="wiz-services-all", tooltip="Select every service type")
 
     # -- sites --------------------------------------------------------------------------------

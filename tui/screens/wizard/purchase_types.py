@@ -7,8 +7,10 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Label, RadioSet, Select, Static
 from textual.widgets._select import SelectCurrent
+
+from ...widgets.ticks import RadioChoice as RadioButton  # (•)/( ): differ without colour
 
 from smartpay.core.domain import PayIn, ProjectType, Purpose, Role
 from smartpay.core.services.payment_preview import MethodBrief, PayInChoices, purposes_for

@@ -6,7 +6,9 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Input, Label, RadioSet, Static
+
+from ...widgets.ticks import RadioChoice as RadioButton  # (•)/( ): differ without colour
 
 from .fields import labelled
 from smartpay.core.domain import RenewMode

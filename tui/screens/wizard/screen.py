@@ -153,8 +153,11 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
             self.pm_projects = {p.id: p for p in start.projects}
             types.set_projects([(p.name, p.id) for p in start.projects])
             if self.choices.pm_project is None and start.projects:
-                self._pm_project_chosen(start.projects[0].id)
-                self.query_one("#wiz-project", Select).value = start.projects[0].id
+                # The project switched to in the header, else the first one.
+                switched = self.session.project.id if self.session.project else None
+                first = switched if switched in self.pm_projects else start.projects[0].id
+                self._pm_project_chosen(first)
+                self.query_one("#wiz-project", Select).value = first
         self.query_one(CreditsStep).show_balance(self.balance)
         self.query_one(PaymentInfoStep).show_billing(self.billing)
         self.query_one("#wiz-next", Button).disabled = False
