@@ -57,3 +57,12 @@ class PlatformTime:
             return "--"
         text = self.local(instant).strftime("%Y-%m-%d %H:%M:%S")
         return f"{text} {self.offset_label(instant)}" if with_offset else text
+
+    def zone_label(self, at: dt.datetime | None = None) -> str:
+        """'GMT+8' ('GMT+5:30' when the offset has minutes): for a column header, so the cells
+        below need not repeat it."""
+        return self.offset_label(at).removesuffix(":00")
+
+    def short(self, instant: dt.datetime | None) -> str:
+        """'2025-09-30 23:59' in platform time (a table cell under a header naming the zone)."""
+        return "--" if instant is None else self.local(instant).strftime("%Y-%m-%d %H:%M")

@@ -111,6 +111,14 @@ class SmartpayApp(App):
         else:
             self.action_show_help_panel()
 
+    def on_descendant_focus(self, event) -> None:
+        # A list that takes the focus has a highlighted option at once (issue 10 #10): the first
+        # Space, Enter or ↓ acts on a visible row instead of only highlighting one.
+        from textual.widgets import OptionList
+        widget = event.widget
+        if isinstance(widget, OptionList) and widget.highlighted is None and widget.option_count:
+            widget.highlighted = 0
+
     # -- session changes -----------------------------------------------------------------
     def logged_in(self, session: Session) -> None:
         self.session = session

@@ -26,7 +26,7 @@ from ..workers import core_work
 
 # Fixed widths: with auto-width the DataTable measures every cell of a refilled page on the next
 # idle, which was most of the key-to-paint time of a filter keystroke.
-COLUMNS = (("Time", 28), ("Type", 12), ("Amount", 9), ("Balance After", 13), ("Counterparty", 14),
+COLUMNS = (("Time ({zone})", 16), ("Type", 12), ("Amount", 9), ("Balance After", 13), ("Counterparty", 14),
            ("Order", 17), ("Reference", 28))
 PAGE_SIZE = 100
 
@@ -88,7 +88,7 @@ class CreditLogsPane(SectionPane):
             yield Input(placeholder="Filter: login, order, reference… (/)", compact=True, id="ledger-filter")
         table = DataTable(id="ledger-table", cursor_type="row", zebra_stripes=True)
         for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
+            table.add_column(label.format(zone=self.core.ptime.zone_label()), width=width, key=label)
         yield table
         yield Static("", id="ledger-status", classes="muted")
 
@@ -155,7 +155,7 @@ class CreditLogsPane(SectionPane):
         self.page = max(0, min(page, self.pages - 1))
         start = self.page * PAGE_SIZE
         rows = self.shown[start:start + PAGE_SIZE]
-        fmt = self.core.ptime.format
+        fmt = self.core.ptime.short
         table = self.query_one("#ledger-table", DataTable)
         table.clear()
         table.add_rows([(fmt(e.at), kind_label(e.kind), f"{e.amount:+,}", f"{e.balance_after:,}",

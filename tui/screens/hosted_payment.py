@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 
 from rich.markup import escape
+from rich.style import Style
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -43,10 +45,19 @@ def offline_pay_command(url: str) -> str | None:
     return None
 
 
+def one_line(text: str, link: str | None = None) -> Text:
+    """`text` as one line that never wraps (the CSS cuts it with an ellipsis), a hyperlink to `link`."""
+    return Text(text, style=Style(link=link) if link else "", no_wrap=True, overflow="ellipsis", end="")
+
+
 class HostedPaymentScreen(CoreAnswers, Screen[OrderView | None]):
     CSS_PATH = "hosted_payment.tcss"
     BINDINGS = [
         Binding("ctrl+r", "check", "Check now", id="hosted.check", tooltip="Ask the provider about the payment now"),
+        Binding("c", "copy_url", "Copy URL", id="hosted.copy_url",
+                tooltip="Copy the page's whole address to the clipboard (OSC 52, works over SSH)"),
+        Binding("y", "copy_command", "Copy curl", id="hosted.copy_command",
+                tooltip="Copy the demo's pay-from-a-second-terminal command"),
         Binding("escape", "back", "Back", id="hosted.back",
                 tooltip="Leave this page; the order stays open and can be resumed from Orders"),
     ]
@@ -75,11 +86,13 @@ class HostedPaymentScreen(CoreAnswers, Screen[OrderView | None]):
                 yield QRCode(self.url, id="hosted-qr")
                 with Vertical(id="hosted-side"):
                     yield Static("Scan the code with a phone, or open this page in a browser:", classes="muted")
-                    yield Static(escape(self.url), id="hosted-url")
+                    # One unwrapped line (cut with … on a narrow terminal) carrying an OSC 8 link: a
+                    # wrapped address copied over SSH breaks; `c` copies the whole of it.
+                    yield Static(one_line(self.url, link=self.url), id="hosted-url")
                     command = offline_pay_command(self.url)
                     if command:
-                        yield Static("Demo: pay from a second terminal with", classes="muted")
-                        yield Static(escape(command), id="hosted-offline")
+                        yield Static("Demo: pay from a second terminal with (y copies it)", classes="muted")
+                        yield Static(one_line(command), id="hosted-offline")
                     yield Static(WAITING, id="hosted-status")
             with Horizontal(id="hosted-buttons"):
                 yield Button("Check now", id="hosted-check")
@@ -90,6 +103,22 @@ class HostedPaymentScreen(CoreAnswers, Screen[OrderView | None]):
     def on_mount(self) -> None:
         self.set_interval(self.poll_interval, self.action_check)
         self.query_one("#hosted-check", Button).focus()
+
+    # -- copying (OSC 52: the terminal puts it on the operator's clipboard, also over SSH) ------------
+    def action_copy_url(self) -> None:
+        self.app.copy_to_clipboard(self.url)
+        self.notify("The page's address is on your clipboard.", title="Copied")
+
+    def action_copy_command(self) -> None:
+        command = offline_pay_command(self.url)
+        if command:
+            self.app.copy_to_clipboard(command)
+            self.notify("The pay command is on your clipboard.", title="Copied")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_command":
+            return offline_pay_command(self.url) is not None
+        return True
 
     # -- polling (never on the UI thread) --------------------------------------------------------
     def action_check(self) -> None:

@@ -19,7 +19,8 @@ from ..widgets.pane import SectionPane
 from ..widgets.tcss_file import beside
 from ..workers import core_work
 
-COLUMNS = ("Transaction Number", "Type", "Items", "Total", "State", "Created")
+# What identifies an order and where it stands first; the zone in the header (issue 10 #12).
+COLUMNS = ("Transaction Number", "State", "Type", "Total", "Items", "Created ({zone})")
 
 
 def total_text(order: OrderView) -> str:
@@ -58,7 +59,7 @@ class OrdersPane(SectionPane):
     def compose(self) -> ComposeResult:
         yield Static("Orders", classes="pane-title")
         table = DataTable(id="orders-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*[c.format(zone=self.core.ptime.zone_label()) for c in COLUMNS])
         yield table
         yield Static("", id="orders-status", classes="muted")
 
@@ -83,13 +84,13 @@ class OrdersPane(SectionPane):
         event.stop()
         keep = self.current.txn if self.current else None
         self.rows = event.rows
-        fmt = self.core.ptime.format
+        fmt = self.core.ptime.short
         table = self.query_one("#orders-table", DataTable)
         table.clear()
         for row in self.rows:
             o = row.order
-            table.add_row(o.txn, o.purpose.label, str(row.items) if row.items else "--", total_text(o),
-                          o.state.label, fmt(o.created_at), key=o.txn)
+            table.add_row(o.txn, o.state.label, o.purpose.label, total_text(o), str(row.items) if row.items else "--",
+                          fmt(o.created_at), key=o.txn)
         if keep is not None and keep in {r.order.txn for r in self.rows}:
             table.move_cursor(row=table.get_row_index(keep))
         processing = sum(1 for r in self.rows if r.order.state == OrderState.PROCESSING)

@@ -25,8 +25,9 @@ from ..widgets.virtual_table import VirtualTable
 from ..terminal_safe import markup_text as escape
 from ..workers import core_work
 
-# Expiry and status first: they are what an 80-column terminal must show.
-COLUMNS = ("Expiration Time", "Status", "Site", "Service Type", "Name", "Type")
+# Expiry and status first, then what identifies the item (its name, service and site): at 80
+# columns these five fit; the zone is in the header, not in every cell (issue 10 #12).
+COLUMNS = ("Expiration ({zone})", "Status", "Name", "Service Type", "Site", "Type")
 
 
 class SubscriptionPane(SectionPane):
@@ -41,7 +42,8 @@ class SubscriptionPane(SectionPane):
         yield Label("Subscription", classes="pane-title")
         yield Label("", id="subscription-summary", classes="muted")
         yield Static("", id="subscription-refusal", classes="form-error")
-        yield VirtualTable(COLUMNS, id="subscription-table")
+        zone = self.core.ptime.zone_label()
+        yield VirtualTable([c.format(zone=zone) for c in COLUMNS], id="subscription-table")
 
     def on_mount(self) -> None:
         self.query_one("#subscription-refusal", Static).display = False
@@ -85,11 +87,11 @@ class SubscriptionPane(SectionPane):
         self._loaded(SubscriptionOverview((), ItemCounts(0, 0, 0, 0, 0)))
 
     def _loaded(self, overview: SubscriptionOverview) -> None:
-        fmt = self.core.ptime.format
+        fmt = self.core.ptime.short
         table = self.query_one(VirtualTable)
         table.loading = False
-        table.set_rows([(fmt(r.item.expires_at), r.item.status.value.title(), r.site, r.item.service_label,
-                         r.item.subject_name, r.project_type.label) for r in overview.rows])
+        table.set_rows([(fmt(r.item.expires_at), r.item.status.value.title(), r.item.subject_name,
+                         r.item.service_label, r.site, r.project_type.label) for r in overview.rows])
         n = overview.counts
         self.query_one("#subscription-summary", Label).update(
             f"{n.total} item{'' if n.total == 1 else 's'} · {n.active} active ({n.expiring_soon} expire within "
