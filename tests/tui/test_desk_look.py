@@ -48,7 +48,7 @@ async def test_ticks_differ_in_shape_with_no_color(monkeypatch):
             yield TickBox("Terms", id="terms", compact=True)
             yield RadioChoice("Manual Renew", value=True, id="manual", compact=True)
             yield RadioChoice("Auto Renew", id="auto", compact=True)
-            yield TickList(id="services", compact=True)
+            yield TickList[str](id="services", compact=True)
 
     app = Ticks()
     async with app.run_test(size=(40, 12)) as pilot:

@@ -72,7 +72,7 @@ class HomeScreen(Screen):
                 yield OptionList(*[Option(s.title, id=s.key) for s in self.sections], id="nav")
                 yield Static("", id="demo-clock")
             yield ContentSwitcher(id="content")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self.session.core.clock.simulated:  # a demo (or test) clock: say which time the desk lives in

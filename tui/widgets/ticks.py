@@ -11,6 +11,7 @@ from rich.style import Style
 from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
+from textual.widgets.selection_list import SelectionType
 
 CHECKED, UNCHECKED = "[x]", "[ ]"
 CHOSEN, NOT_CHOSEN = "(•)", "( )"
@@ -36,7 +37,7 @@ class RadioChoice(RadioButton):
         return _render(self, CHOSEN if self.value else NOT_CHOSEN)
 
 
-class TickList(SelectionList):
+class TickList(SelectionList[SelectionType]):
     """A SelectionList drawing `[x]`/`[ ]` before each option (the gutter keeps its width of 4)."""
 
     def render_line(self, y: int) -> Strip:
