@@ -39,9 +39,9 @@ async def test_r11_distributor_sees_balance_sparkline_and_ledger_in_platform_tim
         rows = _cells(pane)
         # Newest first: the demo sold 500 offline, then assigned 100 to inst_credit and 40 to pm_credit.
         assert rows == [
-            ["2025-09-10 14:00:00 GMT+8:00", "Assigned Out", "-40", "360", "pm_credit", "--", ""],
-            ["2025-09-10 14:00:00 GMT+8:00", "Assigned Out", "-100", "400", "inst_credit", "--", ""],
-            ["2025-09-10 14:00:00 GMT+8:00", "Purchase", "+500", "500", "--", "--", "DEMO-INV-0001 (offline sale)"],
+            ["2025-09-10 14:00", "Assigned Out", "-40", "360", "pm_credit", "--", ""],
+            ["2025-09-10 14:00", "Assigned Out", "-100", "400", "inst_credit", "--", ""],
+            ["2025-09-10 14:00", "Purchase", "+500", "500", "--", "--", "DEMO-INV-0001 (offline sale)"],
         ]
         assert "3 entries" in str(pane.query_one("#ledger-status").render())
 
@@ -93,7 +93,7 @@ async def test_installer_ledger_shows_what_was_assigned_in(session_for):
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_section(pilot, "credit_logs")
         assert "Available Credit: 100" in str(pane.query_one("#available-credit").render())
-        assert _cells(pane) == [["2025-09-10 14:00:00 GMT+8:00", "Assigned In", "+100", "100", "aktest", "--", ""]]
+        assert _cells(pane) == [["2025-09-10 14:00", "Assigned In", "+100", "100", "aktest", "--", ""]]
 
 
 @pytest.mark.asyncio

@@ -36,9 +36,9 @@ async def test_r8_orders_list_shows_smartplus_labels(session_for, demo_core):
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_section(pilot, "orders")
         rows = {r[0]: r for r in _rows(pane)}
-        assert rows[renewal.txn] == [renewal.txn, "Monthly Fee", "2", "4 credits", "Processing",
-                                     "2025-09-10 14:00:00 GMT+8:00"]
-        assert rows[activation.txn][1:5] == ["Activation", "1", "15.00 USD", "Cancelled"]
+        assert rows[renewal.txn] == [renewal.txn, "Processing", "Monthly Fee", "4 credits", "2",
+                                     "2025-09-10 14:00"]   # the zone is in the header: "Created (GMT+8)"
+        assert rows[activation.txn][1:5] == ["Cancelled", "Activation", "15.00 USD", "1"]
         assert "1 processing" in str(pane.query_one("#orders-status").render())
 
 
@@ -48,7 +48,7 @@ async def test_credit_purchase_order_has_no_items(session_for, demo_core):
     app = desk_app(session_for("aktest"))
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_section(pilot, "orders")
-        assert _rows(pane)[0][:5] == [order.txn, "Credit Purchase", "--", order.total.format(), "Processing"]
+        assert _rows(pane)[0][:5] == [order.txn, "Processing", "Credit Purchase", order.total.format(), "--"]
 
 
 @pytest.mark.asyncio
@@ -99,7 +99,7 @@ async def test_r8_cancel_a_processing_order_after_confirmation(session_for, demo
         assert str(app.screen.query_one("#confirm-question").render()) == f"Cancel order {renewal.txn}?"
         await pilot.press("y")
         await settle(pilot)
-        assert {r[0]: r[4] for r in _rows(pane)}[renewal.txn] == "Cancelled"
+        assert {r[0]: r[1] for r in _rows(pane)}[renewal.txn] == "Cancelled"
         assert f"Order {renewal.txn} cancelled." in str(pane.query_one("#orders-status").render())
     actor = demo_core.auth.actor("inst_credit")
     assert demo_core.orders.get(actor, renewal.txn).state == OrderState.CANCELLED

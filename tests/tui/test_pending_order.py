@@ -158,7 +158,7 @@ async def _orders_pane_on(pilot, txn: str):
 
 def _state_in_list(pane, txn: str) -> str:
     table = pane.query_one("#orders-table", DataTable)
-    return str(table.get_row(txn)[4])
+    return str(table.get_row(txn)[1])  # State is the second column (identifies the order at 80 columns)
 
 
 @pytest.mark.asyncio
