@@ -71,7 +71,7 @@ def test_make_demo_renews_test_1_with_credits_in_a_real_terminal(demo_terminal):
     t.keys("C-n")
     t.wait_for("Billing Information", "AK Test Ltd")
     t.keys("C-n")
-    t.wait_for("2 Item(s)", "Test 1", "Attendance", "Terms and Conditions")
+    t.wait_for("2 Item(s)", "Test 1", "Attendance", "[ ] By clicking the 'Pay' button")  # the terms wrap (focus bar)
     t.steady()
     t.keys("Space")                         # the terms box has the focus on the confirmation page
     t.keys("C-n")                           # Pay: the order is placed
@@ -82,7 +82,7 @@ def test_make_demo_renews_test_1_with_credits_in_a_real_terminal(demo_terminal):
     screen = t.wait_for("Payment Successful", "New expiry")
     assert "Test 1 (Personnel App, New Commercial): 2025-10-30 23:59:59" in screen
     t.keys("Enter")
-    t.wait_for("2025-10-30 23:59          Active    Test 1")  # the Subscription list, refreshed (zone in the header)
+    t.wait_for("2025-10-30 23:59    Active    Test 1")  # the Subscription list, refreshed (zone in the header)
     t.steady()
     t.keys("Escape")                        # to the left column, then Orders (its fourth section)
     t.steady()
