@@ -29,6 +29,11 @@ class TickBox(Checkbox):
     def render(self) -> Content:
         return _render(self, CHECKED if self.value else UNCHECKED)
 
+    def get_content_height(self, container, viewport, width: int) -> int:
+        # Textual's ToggleButton is always one line high; with `text-wrap: wrap` (app.tcss) a long
+        # label (the Terms sentence at 80 columns) takes the lines it wraps to, nothing cut off.
+        return max(1, self.render().get_height(self.styles, width))
+
 
 class RadioChoice(RadioButton):
     """A RadioButton drawing `(•)` when chosen and `( )` when not."""
