@@ -14,7 +14,7 @@ import pytest
 from smartpay.app import demo
 
 from test_credit_logs_tmux import SMARTPAY, Terminal
-from test_demo_tmux import FAKE_NOW, steady
+from test_demo_tmux import FAKE_NOW
 
 pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="the walk drives the app inside tmux"),
               pytest.mark.tui, pytest.mark.slow]
@@ -40,55 +40,55 @@ def pm_terminal(tmp_path):
 def test_property_manager_switches_project_and_renews_with_credits(pm_terminal):
     t = pm_terminal
     t.wait_for("Password")
-    steady(t)
+    t.steady()
     t.keys(demo.DEMO_PASSWORD, literal=True)
     t.keys("Enter")
     t.wait_for("All my projects ▾", "Demo · GMT+8", "2025-09-10 14:0", "^t Project")
-    steady(t)
+    t.steady()
     t.keys("C-t")                                         # the project switcher, by name
     t.wait_for("Switch project", "New Commercial · Commercial", "All my projects")
-    steady(t)
+    t.steady()
     t.keys("Enter")                                       # the first project is highlighted at once
     screen = t.wait_for("New Commercial ▾", "Expiration (GMT+8)", "Test 1", "Attendance")
     assert "2025-09-15 23:59" in screen and "GMT+8:00" not in screen  # the zone in the header only
-    steady(t)
+    t.steady()
     t.keys("C-n")                                         # the wizard starts on the switched-to project
     t.wait_for("1 Purchase Types", "Pay By PM for 'New Commercial'", "(•) Credit Payment")
-    steady(t)
+    t.steady()
     t.keys("C-n")
     t.wait_for("Service Type", "[x] Premium Feature", "1 of 1 checked")
-    steady(t)
+    t.steady()
     t.keys("C-n")
     t.wait_for("Renew To", "Number of Renewal Personnel App(s): 1")
-    steady(t)
+    t.steady()
     t.keys("Tab", "End", *["BSpace"] * 10)
     t.wait_for("YYYY-MM-DD")
-    steady(t)
+    t.steady()
     t.keys("2025-09-30", literal=True)
     t.wait_for("Renew To: 2025-09-30")
-    steady(t)
+    t.steady()
     t.keys("C-n")
     t.wait_for("Billing Information", "No billing information yet")
-    steady(t)
+    t.steady()
     t.keys("Enter")                                       # Edit (it has the focus): the seed's step 7
     t.wait_for("Company/Family", "contact person", "e.g. +65 6123 4567")  # loaded (placeholders shown)
-    steady(t)
+    t.steady()
     for value in ("New Commercial Ltd", "Jane Tan", "1 Harbour Road, Singapore", "+65 6123 4567"):
         t.keys(value, literal=True)
         t.wait_for(value)
         t.keys("Enter")                                   # the next field
-        steady(t)
+        t.steady()
     t.keys("Enter")                                       # Fax is optional: Enter on it saves
     t.wait_for("Company/Family: New Commercial Ltd")
-    steady(t)
+    t.steady()
     t.keys("C-n")
     t.wait_for("Item(s)", "Test 1", "Attendance", "[ ] By clicking the 'Pay' button")  # not accepted yet
-    steady(t)
+    t.steady()
     t.keys("Space")
     t.wait_for("[x] By clicking the 'Pay' button")        # accepted: a different glyph, not a colour
     t.keys("C-n")
     t.wait_for("Pending Order", "Transaction Type: Monthly Fee", "Available Credit: 40")
-    steady(t)
+    t.steady()
     t.keys("C-s")
     screen = t.wait_for("Payment Successful")
     assert "2025-09-30 23:59:59" in screen

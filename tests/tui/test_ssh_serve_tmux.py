@@ -54,9 +54,11 @@ def test_a_keyed_account_reaches_its_desk_logged_in_and_pays_a_credit_order(serv
     t.keys("C-n")
     t.wait_for("Billing Information", "AK Test Ltd")
     t.keys("C-n")
-    t.wait_for("2 Item(s)", "Test 1", "Attendance", "Terms and Conditions")
+    screen = t.wait_for("2 Item(s)", "Test 1", "Attendance", "[ ] By clicking the 'Pay' button")  # not accepted yet
+    assert "Terms and Conditions" in " ".join(screen.replace("▌", " ").split())  # wrapped at 80 columns, whole
     t.steady()
     t.keys("Space")
+    t.wait_for("[x] By clicking the 'Pay' button")  # accepted: a different glyph, not only a colour
     t.keys("C-n")
     t.wait_for("Pending Order", "Amount Credit: 8")
     t.keys("C-s")                           # pay with credits

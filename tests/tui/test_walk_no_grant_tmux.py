@@ -12,7 +12,7 @@ def test_r1_installer_without_a_grant_is_refused_before_any_wizard(desk):
     t = desk("inst_none")
     t.log_in()
     t.press("Enter")
-    t.at("New / Pay", "Expiration Time")
+    t.at("New / Pay", "Expiration (GMT+8)")
     t.press("C-n")
     screen = t.at("Cannot open New / Pay")
     assert "1 Purchase Types" not in screen                   # no wizard

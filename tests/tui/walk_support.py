@@ -33,10 +33,11 @@ walk_marks = [needs_tmux, pytest.mark.tui, pytest.mark.slow]
 
 
 def flat(screen: str) -> str:
-    """The screen's words as one line, without the left column and box borders, so a message
-    wrapped over several lines (inside a pane or a modal) reads as one."""
+    """The screen's words as one line, without the left column, box borders and the focus bar
+    (▌, on every line of the focused control), so a message wrapped over several lines (inside a
+    pane, a modal or a focused tick box) reads as one."""
     lines = [line.split("▕", 1)[1] if "▕" in line else line for line in screen.splitlines()]
-    return " ".join(" ".join(lines).replace("│", " ").split())
+    return " ".join(" ".join(lines).replace("│", " ").replace("▌", " ").split())
 
 
 class Desk(Terminal):
@@ -74,7 +75,7 @@ class Desk(Terminal):
     def open_wizard(self) -> str:
         """Home → Subscription → New / Pay (ctrl+n)."""
         self.press("Enter")                         # Subscription is the left column's first section
-        self.at("New / Pay", "Expiration Time")
+        self.at("New / Pay", "Expiration (GMT+8)")
         self.press("C-n")
         return self.at("1 Purchase Types", "Purchase Type")
 
