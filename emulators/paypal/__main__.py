@@ -26,12 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     emulator = PayPalEmulator(client_id=args.client_id, client_secret=args.client_secret,
                               webhook_id=args.webhook_id, webhook_url=args.webhook_url, port=args.port,
                               timeout_hold_seconds=args.timeout_hold).start()
+    # SIGTERM is answered before the URL is printed: a caller that reads the URL and stops the
+    # emulator at once must get a clean exit, not the default handler's kill (as the Stripe one).
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # The first line is the bare URL, so scripts and tests can read it.
     print(emulator.url, flush=True)
     print(f"PayPal emulator: base_url={emulator.url} client_id={args.client_id} webhook_id={args.webhook_id}"
           f"{f' webhooks to {args.webhook_url}' if args.webhook_url else ''}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
