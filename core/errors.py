@@ -17,14 +17,30 @@ class SmartpayError(Exception):
 
 
 class InvalidInput(SmartpayError):
-    """A field's value is wrong. `field` names it so forms can mark the right box."""
+    """One or more fields of a form are wrong. `problems` maps each bad field, named by its
+    label as the operator sees it ("Login", "Amount"), to what is wrong in words — every problem
+    of the form at once, in the form's order (validate.Form collects them), so a screen marks
+    them all in place and the CLI prints one line each. `field`/`problem` are the first."""
 
     code = "invalid_input"
 
-    def __init__(self, field: str, problem: str):
-        super().__init__(f"{field}: {problem}")
+    def __init__(self, field: str, problem: str, *, more: dict[str, str] | None = None):
+        problems = {field: problem, **{f: p for f, p in (more or {}).items() if f != field}}
+        super().__init__("; ".join(f"{f}: {p}" for f, p in problems.items()))
         self.field = field
         self.problem = problem
+        self.problems = problems
+
+    @classmethod
+    def of(cls, problems: dict[str, str]) -> "InvalidInput":
+        """The refusal for every problem of a form (label → problem; at least one)."""
+        (field, problem), *rest = problems.items()
+        return cls(field, problem, more=dict(rest))
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per bad field ("Login: is required"), in the form's order."""
+        return [f"{field}: {problem}" for field, problem in self.problems.items()]
 
 
 class NotFound(SmartpayError):

@@ -27,7 +27,7 @@ def exponent(currency: str) -> int:
 def check_currency(currency: str, field: str = "currency") -> str:
     code = (currency or "").strip().upper()
     if code == CREDIT or code not in _EXPONENTS:
-        raise InvalidInput(field, f"'{currency}' is not a supported currency")
+        raise InvalidInput(field, f"“{currency}” is not a supported currency")
     return code
 
 
@@ -45,11 +45,13 @@ class Money:
         """Parse '50', '50.5' or '50.00' in `currency` without floats."""
         exp = exponent(currency)
         m = _AMOUNT.match((text or "").strip())
+        if not (text or "").strip():
+            raise InvalidInput(field, "is required (an amount like 50.00)")
         if not m:
-            raise InvalidInput(field, f"'{text}' is not an amount like 50.00")
+            raise InvalidInput(field, f"“{text}” is not an amount like 50.00")
         whole, frac = m.group(1), m.group(2) or ""
         if len(frac) > exp:
-            raise InvalidInput(field, f"'{text}' has more than {exp} decimals for {currency}")
+            raise InvalidInput(field, f"“{text}” has more than {exp} decimals for {currency}")
         return cls(int(whole) * 10**exp + int(frac.ljust(exp, "0") or 0), currency)
 
     def __add__(self, other: "Money") -> "Money":

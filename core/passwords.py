@@ -19,10 +19,16 @@ class Passwords:
     def __init__(self, hasher: PasswordHasher | None = None):
         self.hasher = hasher or PasswordHasher()
 
-    def hash(self, password: str) -> str:
+    @staticmethod
+    def check(password: str | None, field: str = "Password") -> str:
+        """Refuse a password too short to keep (before any hashing, so a form can report it
+        with its other problems)."""
         if len(password or "") < MIN_PASSWORD:
-            raise InvalidInput("password", f"must be at least {MIN_PASSWORD} characters")
-        return self.hasher.hash(password)
+            raise InvalidInput(field, f"must be at least {MIN_PASSWORD} characters")
+        return password
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(self.check(password))
 
     def verify(self, stored: str, password: str) -> bool:
         try:

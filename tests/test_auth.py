@@ -66,7 +66,7 @@ def test_a_success_resets_the_failure_count(core, world):
 def test_short_password_is_refused_naming_the_field(core):
     with pytest.raises(InvalidInput) as err:
         core.accounts.create_account("distributor", "shorty", "Shorty", "short")
-    assert err.value.field == "password"
+    assert err.value.field == "Password"
     assert not Account.select().where(Account.login == "shorty").exists()
 
 

@@ -160,12 +160,12 @@ def test_admin_builds_a_world(run, core):
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, world, db_url):
     before = audit_count(db_url)
     refused(run("admin", "create-project", "--installer", "inst_credit", "--type", "office", "--name", "X"),
-            "type: 'office' is not one of")
+            "type: “office” is not one of")
     refused(run("admin", "add-item", "--project", world.new_commercial.id, "--service", "door",
                 "--subject", "Back Door", "--email", "not-an-email"), "email:")
     refused(run("admin", "create-account", "--role", "installer", "--login", "shorty", "--name", "S",
-                "--parent", "aktest", input="short\n"), "password: must be at least 8 characters")
-    refused(run("admin", "issue-coupon", "--owner", "aktest", "--value", "5.001", "--currency", "USD"), "value:")
+                "--parent", "aktest", input="short\n"), "Password: must be at least 8 characters")
+    refused(run("admin", "issue-coupon", "--owner", "aktest", "--value", "5.001", "--currency", "USD"), "Value:")
     refused(run("billing", "set", "--as", "aktest", "--company", "C", "--attn", "A", "--address", "Addr",
                 "--tel", "call me"), "TEL:")
     billing_set(run, "aktest")
@@ -177,7 +177,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, world, db_url):
     refused(run("order", "create", "renew", "--as", "aktest", "--type", "commercial", "--project",
                 world.new_commercial.id, "--renew-to", "2025-09-30"), "Terms and Conditions")
     refused(run("credits", "assign", "--as", "aktest", "--to", "inst_credit", "--amount", "10"), "Insufficient credit")
-    refused(run("credits", "assign", "--as", "aktest", "--to", "other_inst", "--amount", "-3"), "amount:")
+    refused(run("credits", "assign", "--as", "aktest", "--to", "other_inst", "--amount", "-3"), "Amount:")
     assert audit_count(db_url) == after_billing
     assert as_json(run("orders", "--as", "aktest", "--json")) == []
 
@@ -302,7 +302,7 @@ def test_quote_auto_renew_and_activation(run, world):
     quote = as_json(run("quote", "renew", "--as", "aktest", "--type", "community", "--project", "Sunrise Community",
                         "--auto", "--cycles", "3", "--json"))
     assert quote["renew_mode"] == "auto" and quote["auto_cycles"] == 3 and all(li["days"] == 30 for li in quote["lines"])
-    refused(run("quote", "renew", "--as", "aktest", "--type", "community", "--cycles", "3"), "cycles:", "--auto")
+    refused(run("quote", "renew", "--as", "aktest", "--type", "community", "--cycles", "3"), "Cycles:", "--auto")
     out = ok(run("quote", "activate", "--as", "aktest", "--type", "community", "--project", "Sunrise Community")).stdout
     assert "Number of Activation App(s): 1" in out and "Apt 103" in out
 

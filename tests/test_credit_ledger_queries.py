@@ -41,10 +41,10 @@ def test_r11_check_assign_names_the_field_and_writes_nothing(demo_core):
     assert demo_core.credits.check_assign(ak, " inst_credit ", "25") == ("inst_credit", 25)
     with pytest.raises(InvalidInput) as too_much:
         demo_core.credits.check_assign(ak, "inst_credit", 361)
-    assert too_much.value.field == "amount"
+    assert too_much.value.field == "Amount"
     with pytest.raises(InvalidInput) as empty:
         demo_core.credits.check_assign(ak, "", 5)
-    assert empty.value.field == "user"
+    assert empty.value.field == "User"
     with pytest.raises(NotFound):
         demo_core.credits.check_assign(ak, "ghost", 5)
     with pytest.raises(PermissionDenied):

@@ -131,7 +131,7 @@ def test_r15_credit_purchase_preview_prices_what_the_order_charges(core, world, 
 def test_r15_credit_purchase_preview_refuses_bad_amounts_naming_the_field(typed):
     with pytest.raises(InvalidInput) as refused:
         credit_purchase_preview(usd(10), typed)
-    assert refused.value.field == "credits"
+    assert refused.value.field == "Credits"
 
 
 # -- R4: one coupon allocation for the preview and the charge ----------------------------------------

@@ -65,15 +65,15 @@ def test_r14_billing_fields_refuse_control_characters(core, world, text):
 def test_r14_names_subjects_logins_emails_and_references_refuse_control_characters(core, world):
     ak = core.auth.actor("aktest")
     refusals = {
-        "name": lambda: core.accounts.create_account("installer", "evil1", EVIL, PASSWORD, parent="aktest"),
-        "login": lambda: core.accounts.create_account("installer", "evil\x1b2", "Evil", PASSWORD, parent="aktest"),
-        "email": lambda: core.accounts.create_account("installer", "evil3", "E", PASSWORD, parent="aktest",
+        "Name": lambda: core.accounts.create_account("installer", "evil1", EVIL, PASSWORD, parent="aktest"),
+        "Login": lambda: core.accounts.create_account("installer", "evil\x1b2", "Evil", PASSWORD, parent="aktest"),
+        "Email": lambda: core.accounts.create_account("installer", "evil3", "E", PASSWORD, parent="aktest",
                                                       email="a\u202e@example.com"),
         "subject": lambda: core.accounts.add_item(world.community.id, "app", EVIL),
         "company": lambda: core.accounts.add_item(world.community.id, "app", "Apt 9", company=EVIL),
         "reference": lambda: core.credits.add_offline("aktest", 5, EVIL),
     }
-    refusals["name "] = lambda: core.accounts.update_user(ak, "inst_none", "Inst\u2066None")
+    refusals["Name "] = lambda: core.accounts.update_user(ak, "inst_none", "Inst\u2066None")
     for field, call in refusals.items():
         with pytest.raises(InvalidInput) as err:
             call()

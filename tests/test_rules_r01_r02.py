@@ -192,7 +192,7 @@ def test_r2_pay_by_installer_refused_outside_downline_and_for_other_roles(core, 
             core.grants.set_pay_by_installer(actor(who), "inst_none", "credit")
     with pytest.raises(InvalidInput) as bad:
         core.grants.set_pay_by_installer(actor("aktest"), "inst_none", "everything")
-    assert bad.value.field == "pay-by-installer"
+    assert bad.value.field == "Pay by Installer"
     with pytest.raises(InvalidInput) as not_inst:
         core.grants.set_pay_by_installer(actor("aktest"), "subdist", "credit")
     assert not_inst.value.field == "installer"
@@ -216,7 +216,7 @@ def test_r2_installer_sets_pay_by_pm_on_its_own_projects_only(core, world, actor
     assert sf.value.field == "project"
     with pytest.raises(InvalidInput) as bad:
         core.grants.set_pay_by_pm(inst, world.community.id, "all")
-    assert bad.value.field == "pay-by-pm"
+    assert bad.value.field == "Pay By PM"
     assert core.grants.project(inst, world.community.id).pay_by_pm == Grant.NONE
 
 

@@ -339,14 +339,14 @@ def test_r4_someone_elses_coupon_refused(core, world, actor):
 
 
 def test_r4_issue_validation(core, world):
-    for value, field in (("0", "value"), ("-1", "value"), ("1.001", "value"), ("abc", "value")):
+    for value, field in (("0", "Value"), ("-1", "Value"), ("1.001", "Value"), ("abc", "Value")):
         with pytest.raises(InvalidInput) as exc:
             core.coupons.issue("aktest", value, "USD")
         assert exc.value.field == field
     with pytest.raises(InvalidInput) as exc:
         core.coupons.issue("aktest", "5.00", "XXX")
-    assert exc.value.field == "currency"
+    assert exc.value.field == "Currency"
     with pytest.raises(InvalidInput) as exc:
         core.coupons.issue("aktest", "5.00", "USD", expires="2025-09-01")
-    assert exc.value.field == "expires"
+    assert exc.value.field == "Expires"
     assert core.coupons.mine(core.auth.actor("aktest")) == []

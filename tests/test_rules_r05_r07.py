@@ -226,10 +226,10 @@ def test_r7_auto_expired_item_cycles_from_today(core, world, actor):
 @pytest.mark.parametrize("kw, field", [
     ({}, "auto-renew"),
     ({"auto_cycles": 2, "auto_until": "2026-01-01"}, "auto-renew"),
-    ({"auto_cycles": 0}, "cycles"),
-    ({"auto_cycles": "many"}, "cycles"),
-    ({"auto_until": "2025-09-10"}, "until"),
-    ({"auto_until": "2031-01-01"}, "until"),
+    ({"auto_cycles": 0}, "Cycles"),
+    ({"auto_cycles": "many"}, "Cycles"),
+    ({"auto_until": "2025-09-10"}, "Until"),
+    ({"auto_until": "2031-01-01"}, "Until"),
 ])
 def test_r7_cycles_or_end_date_required(core, world, actor, kw, field):
     with pytest.raises(InvalidInput) as exc:

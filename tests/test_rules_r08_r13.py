@@ -370,7 +370,7 @@ def test_r11_balance_never_negative(core, world, actor):
     for bad in (0, -5, "abc", "1.5"):
         with pytest.raises(InvalidInput) as exc:
             core.credits.assign(ak, "inst_credit", bad)
-        assert exc.value.field == "amount"
+        assert exc.value.field == "Amount"
     with core.credits.write():
         with pytest.raises(InsufficientCredit):
             core.credits.consume(ak.id, 11, None)

@@ -33,7 +33,7 @@ def test_r7_placing_a_credit_auto_renew_order_gives_the_same_reason(core, world,
 
 
 def test_r7_pay_in_is_validated_by_name(core, world, actor):
-    with pytest.raises(InvalidInput, match="pay-in: 'cash' is not one of: money, credit"):
+    with pytest.raises(InvalidInput, match="pay-in: “cash” is not one of: money, credit"):
         core.quotes.quote(actor("aktest"), "renewal", Selection("commercial"), renew_to="2025-09-30", pay_in="cash")
 
 

@@ -44,7 +44,7 @@ def test_fingerprint_is_what_ssh_keygen_prints(tmp_path):
 def test_a_bad_key_line_is_refused_naming_the_field(core, world, line, problem):
     with pytest.raises(InvalidInput) as refused:
         core.ssh_keys.add("aktest", line)
-    assert refused.value.field == "key" and problem in refused.value.problem
+    assert refused.value.field == "Public key" and problem in refused.value.problem
     assert core.ssh_keys.keys_of("aktest") == []
 
 

@@ -22,18 +22,23 @@ class Failure(click.ClickException):
     """A refusal shown as exactly one line, `error: <message>`; exit code 2 for bad input,
     permissions and not-found (the core's SmartpayError), 1 for an unreachable database."""
 
-    def __init__(self, message: str, exit_code: int = 2):
+    def __init__(self, message: str, exit_code: int = 2, lines: list[str] | None = None):
         super().__init__(" ".join(str(message).split()))  # one line, whatever the message holds
         self.exit_code = exit_code
+        # A form refused with several bad fields: one `error:` line per field (InvalidInput.lines).
+        self.lines = [" ".join(str(line).split()) for line in lines] if lines else [self.format_message()]
 
     def show(self, file=None) -> None:
         from .output import say  # messages quote stored names: escaped like all output (R14)
-        say(f"error: {self.format_message()}", err=True)
+        for line in self.lines:
+            say(f"error: {line}", err=True)
 
 
 def translate(exc: BaseException) -> Failure | None:
     """The Failure for an exception the CLI reports without a traceback, else None."""
-    from smartpay.core.errors import SmartpayError
+    from smartpay.core.errors import InvalidInput, SmartpayError
+    if isinstance(exc, InvalidInput):
+        return Failure(str(exc), lines=exc.lines)
     if isinstance(exc, SmartpayError):
         return Failure(str(exc))
     import peewee

@@ -64,5 +64,5 @@ def renew_args(renew_to, auto, cycles, until) -> dict:
             raise InvalidInput("Renew To", "is for manual renew; with --auto give --cycles or --until")
         return dict(renew_mode="auto", auto_cycles=cycles, auto_until=until)
     if cycles or until:
-        raise InvalidInput("cycles" if cycles else "until", "applies to auto renew only; add --auto")
+        raise InvalidInput("Cycles" if cycles else "Until", "applies to auto renew only; add --auto")
     return dict(renew_mode="manual", renew_to=renew_to)

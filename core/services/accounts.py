@@ -35,19 +35,24 @@ class AccountService(Service):
     # -- admin (whoever holds the database) -------------------------------------------------
     def create_account(self, role: str, login: str, name: str, password: str,
                        parent: str | None = None, email: str | None = None) -> AccountView:
-        role_ = validate.choice("role", role, Role)
-        login_ = validate.login(login)
-        name_ = validate.text("name", name)
-        email_ = validate.email(email)
+        form = validate.Form()
+        role_ = form.check(validate.choice, "Role", role, Role)
+        login_ = form.check(validate.login, login, "Login")
+        name_ = form.check(validate.text, "Name", name)
+        email_ = form.check(validate.email, email, "Email")
+        form.check(self.passwords.check, password)
+        if login_ and Account.select().where(Account.login == login_).exists():
+            form.add("Login", f"{validate.quoted(login_)} is already taken")
+        form.done()
         password_hash = self.passwords.hash(password)
         with self.write():
             parent_row = self.authz.account_row(parent, "parent") if parent else None
             parent_role = Role(parent_row.role) if parent_row else None
             if parent_role not in ALLOWED_PARENTS[role_]:
                 wanted = " or ".join(r.label if r else "no parent" for r in ALLOWED_PARENTS[role_])
-                raise InvalidInput("parent", f"a {role_.label} must sit below {wanted}")
+                raise InvalidInput("Parent", f"a {role_.label} must sit below {wanted}")
             if Account.select().where(Account.login == login_).exists():
-                raise InvalidInput("login", f"'{login_}' is already taken")
+                raise InvalidInput("Login", f"{validate.quoted(login_)} is already taken")
             row = Account.create(login=login_, name=name_, role=role_.value, parent=parent_row,
                                  email=email_, password_hash=password_hash, created_at=self.now())
             self.audit.record(None, "account.create", login_, role=role_.value,
@@ -107,25 +112,32 @@ class AccountService(Service):
         downline (R1): below itself, or below a sub-distributor of its own downline. Installers
         get their "Pay by Installer" grant (R2) in the same step."""
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
-        role_ = validate.choice("role", role, Role)
-        if role_ not in (Role.INSTALLER, Role.SUB_DISTRIBUTOR):
-            raise InvalidInput("role", f"distributors create installers and sub-distributors, not {role_.label}")
-        login_ = validate.login(login)
-        name_ = validate.text("name", name)
-        email_ = validate.email(email)
-        grant_ = validate.choice("pay-by-installer", pay_by_installer or "none", Grant)
-        if role_ != Role.INSTALLER and grant_ != Grant.NONE:
-            raise InvalidInput("pay-by-installer", "only installers have a Pay by Installer grant")
+        # Every problem of the form at once (labels as on the New user form), before any write.
+        form = validate.Form()
+        role_ = form.check(validate.choice, "Role", role, Role)
+        if role_ is not None and role_ not in (Role.INSTALLER, Role.SUB_DISTRIBUTOR):
+            form.add("Role", f"distributors create installers and sub-distributors, not {role_.label}")
+        parent_row = Account.get_by_id(actor.id)
+        if parent and parent.strip() != actor.login:
+            # Someone else's account is refused like a missing one (NotVisible), not as a field.
+            parent_row = self.authz.downline_account(actor, parent.strip(), "Parent")
+            if not Role(parent_row.role).is_distributor:
+                form.add("Parent", f"{validate.quoted(parent_row.login)} is a {Role(parent_row.role).label}; "
+                                   "users sit below a distributor or sub-distributor")
+        login_ = form.check(validate.login, login, "Login")
+        if login_ and Account.select().where(Account.login == login_).exists():
+            form.add("Login", f"{validate.quoted(login_)} is already taken")
+        name_ = form.check(validate.text, "Name", name)
+        email_ = form.check(validate.email, email, "Email")
+        form.check(self.passwords.check, password)
+        grant_ = form.check(validate.choice, "Pay by Installer", pay_by_installer or "none", Grant)
+        if role_ is not None and role_ != Role.INSTALLER and grant_ not in (None, Grant.NONE):
+            form.add("Pay by Installer", "only installers have a Pay by Installer grant")
+        form.done()
         password_hash = self.passwords.hash(password)
-        with self.write():
-            parent_row = Account.get_by_id(actor.id)
-            if parent and parent.strip() != actor.login:
-                parent_row = self.authz.downline_account(actor, parent.strip(), "parent")
-                if not Role(parent_row.role).is_distributor:
-                    raise InvalidInput("parent", f"'{parent_row.login}' is a {Role(parent_row.role).label}; "
-                                                 "users sit below a distributor or sub-distributor")
+        with self.write():  # checked again where it counts: a login taken meanwhile is refused
             if Account.select().where(Account.login == login_).exists():
-                raise InvalidInput("login", f"'{login_}' is already taken")
+                raise InvalidInput("Login", f"{validate.quoted(login_)} is already taken")
             row = Account.create(login=login_, name=name_, role=role_.value, parent=parent_row, email=email_,
                                  password_hash=password_hash, pay_by_installer=grant_.value,
                                  created_at=self.now())
@@ -138,14 +150,16 @@ class AccountService(Service):
         """Edit a downline account's name and email and, for installers, its "Pay by
         Installer" grant (R2). Only accounts in the actor's downline (R1)."""
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "users")
-        name_ = validate.text("name", name)
-        email_ = validate.email(email)
-        grant_ = validate.choice("pay-by-installer", pay_by_installer, Grant) if pay_by_installer else None
+        form = validate.Form()
+        name_ = form.check(validate.text, "Name", name)
+        email_ = form.check(validate.email, email, "Email")
+        grant_ = form.check(validate.choice, "Pay by Installer", pay_by_installer, Grant) if pay_by_installer else None
         with self.write():
             found = self.authz.downline_account(actor, login, "user")
             row = locked(Account.select().where(Account.id == found.id)).first()
             if grant_ is not None and row.role != Role.INSTALLER and grant_ != Grant.NONE:
-                raise InvalidInput("pay-by-installer", f"'{row.login}' is not an installer")
+                form.add("Pay by Installer", f"{validate.quoted(row.login)} is not an installer")
+            form.done()
             # M7: only the columns this edit changes are written (a whole-row save would write
             # back failed_logins/locked_until read before a concurrent login changed them).
             changes, columns = {}, {}

@@ -15,6 +15,7 @@ import peewee as pw
 from ..clock import Clock
 from ..db.database import locked
 from ..db.models import Account
+from .. import validate
 from ..errors import AccountLocked, AuthenticationFailed
 from ..views import Actor
 from .base import Service
@@ -44,6 +45,12 @@ class AuthService(Service):
     def login(self, login: str, password: str) -> Actor:
         """Check the password; returns the Actor. Raises AuthenticationFailed or AccountLocked.
         Failure counts are committed before raising: a refusal must still count."""
+        form = validate.Form()  # the login form's own problems, both at once, before any check
+        if not (login or "").strip():
+            form.add("Login", "enter your login")
+        if not password:
+            form.add("Password", "enter your password")
+        form.done()
         passwords = self.passwords
         row = Account.get_or_none(Account.login == (login or "").strip())
         if row is None:

@@ -23,7 +23,7 @@ def _phone(field: str, value: str, required: bool) -> str:
     number = validate.text(field, value, max_len=32, required=required)
     if number and (not _PHONE.match(number) or sum(c.isdigit() for c in number) < 5):
         kind = "fax" if field == "Fax" else "phone"
-        raise InvalidInput(field, f"'{number}' is not a {kind} number (at least 5 digits; digits, spaces, "
+        raise InvalidInput(field, f"{validate.quoted(number)} is not a {kind} number (at least 5 digits; digits, spaces, "
                                   f"+ ( ) - only)")
     return number
 
@@ -38,20 +38,22 @@ FIELD_CHECKS = (
 )
 
 
+def _checked(form: "validate.Form", company: str, attn: str, address: str, tel: str, fax: str) -> list:
+    return [form.check(check, value) for (_, check), value in zip(FIELD_CHECKS, (company, attn, address, tel, fax))]
+
+
 def billing_problems(company: str, attn: str, address: str, tel: str, fax: str = "") -> dict[str, str]:
     """Every bad field at once (field → problem), so a form can mark them all in one go."""
-    problems: dict[str, str] = {}
-    for (field, check), value in zip(FIELD_CHECKS, (company, attn, address, tel, fax)):
-        try:
-            check(value)
-        except InvalidInput as exc:
-            problems[field] = exc.problem
-    return problems
+    form = validate.Form()
+    _checked(form, company, attn, address, tel, fax)
+    return form.problems
 
 
 def check_billing(company: str, attn: str, address: str, tel: str, fax: str = "") -> BillingInfoView:
-    """Validate all fields; raises InvalidInput for the first bad one, named as on screen."""
-    values = [check(value) for (_, check), value in zip(FIELD_CHECKS, (company, attn, address, tel, fax))]
+    """Validate all fields; raises InvalidInput naming every bad one (InvalidInput.problems), as on screen."""
+    form = validate.Form()
+    values = _checked(form, company, attn, address, tel, fax)
+    form.done()
     return BillingInfoView(*values)
 
 

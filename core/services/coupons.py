@@ -32,14 +32,16 @@ class CouponService(Service):
 
     def issue(self, owner: str, value: str, currency: str, expires=None) -> CouponView:
         """Platform: sell a coupon to an account."""
-        currency_ = check_currency(currency)
-        face = Money.parse(value, currency_, "value")
-        if face.amount <= 0:
-            raise InvalidInput("value", "must be greater than 0")
-        expires_at = (validate.instant("expires", expires, self.ptime.tz, end_of_day=True)
+        form = validate.Form()  # every bad field at once: Value, Currency, Expires
+        currency_ = form.check(check_currency, currency, "Currency")
+        face = form.check(Money.parse, value, currency_, "Value") if currency_ else None
+        if face is not None and face.amount <= 0:
+            form.add("Value", "must be greater than 0")
+        expires_at = (form.check(validate.instant, "Expires", expires, self.ptime.tz, end_of_day=True)
                       if expires not in (None, "") else None)
         if expires_at is not None and expires_at <= self.now():
-            raise InvalidInput("expires", "is already in the past")
+            form.add("Expires", "is already in the past")
+        form.done()
         with self.write():
             row = self.authz.account_row(owner, "owner")
             coupon = Coupon.create(code=self.ids.coupon_code(), owner=row, face_value=face.amount, currency=currency_,

@@ -137,23 +137,27 @@ class CreditService(Service):
         """Everything assign() checks, without writing: who may assign, the amount, the user in
         the actor's downline and the balance. Returns (login, amount) for the confirmation step."""
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
-        amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
+        form = validate.Form()  # the form's labels: Amount, User — both problems at once
+        amount_ = form.check(validate.positive_int, "Amount", amount, MAX_CREDITS)
+        if amount_ is not None:
+            available = self.balance(actor.id)
+            if amount_ > available:
+                form.add("Amount", f"{amount_:,} is more than your available credit ({available:,})")
         login = (to or "").strip()
         if not login:
-            raise InvalidInput("user", "choose a user from your downline")
-        target = self.authz.downline_account(actor, login, "user")
-        available = self.balance(actor.id)
-        if amount_ > available:
-            raise InvalidInput("amount", f"{amount_} is more than your available credit ({available})")
+            form.add("User", "choose a user from your downline")
+        form.done()
+        # Someone else's account is refused like a missing one (NotVisible), after the fields.
+        target = self.authz.downline_account(actor, login, "User")
         return target.login, amount_
 
     def assign(self, actor: Actor, to: str, amount) -> int:
         """Hand credits down the actor's own downline: an assign_out/assign_in pair in one
         transaction. Returns the actor's balance after."""
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Assign credits")
-        amount_ = validate.positive_int("amount", amount, MAX_CREDITS)
+        amount_ = validate.positive_int("Amount", amount, MAX_CREDITS)
         with self.write():
-            target = self.authz.downline_account(actor, (to or "").strip(), "user")
+            target = self.authz.downline_account(actor, (to or "").strip(), "User")
             after = self.hand_down(actor.id, target.id, amount_)
             self.audit.record(actor, "credits.assign", target.login, amount=amount_)
         return after

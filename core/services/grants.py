@@ -45,7 +45,7 @@ class GrantService(Service):
         self.methods = methods
 
     def set_pay_by_installer(self, actor: Actor, installer: str, grant: str) -> AccountView:
-        grant_ = validate.choice("pay-by-installer", grant, Grant)
+        grant_ = validate.choice("Pay by Installer", grant, Grant)
         self.authz.require_role(actor, (Role.DISTRIBUTOR, Role.SUB_DISTRIBUTOR), "Pay by Installer")
         with self.write():
             found = self.authz.downline_account(actor, installer, "installer")
@@ -60,7 +60,7 @@ class GrantService(Service):
         return account_view(row, row.parent.login if row.parent_id else None)
 
     def set_pay_by_pm(self, actor: Actor, project: int | str, grant: str) -> ProjectView:
-        grant_ = validate.choice("pay-by-pm", grant, Grant)
+        grant_ = validate.choice("Pay By PM", grant, Grant)
         self.authz.require_role(actor, (Role.INSTALLER,), "Pay By PM")
         with self.write():
             found = self.authz.visible_project(actor, project)
@@ -70,8 +70,8 @@ class GrantService(Service):
             if grant_ == Grant.CREDIT:
                 why = self._credit_refused(row)
                 if why:
-                    raise NotEligible(f"pay-by-pm: {Grant.CREDIT.label} cannot be granted on project "
-                                      f"'{row.name}': {why}")
+                    raise NotEligible(f"Pay By PM: {Grant.CREDIT.label} cannot be granted on project "
+                                      f"“{row.name}”: {why}")
             old = row.pay_by_pm
             row.pay_by_pm = grant_.value
             Project.update(pay_by_pm=grant_.value).where(Project.id == row.id).execute()

@@ -95,9 +95,9 @@ class CreditPurchasePreview:
 
 
 def credit_purchase_preview(per_credit: Money, quantity) -> CreditPurchasePreview:
-    """The price of buying `quantity` credits (as typed); InvalidInput("credits", …) when it is not
+    """The price of buying `quantity` credits (as typed); InvalidInput("Credits", …) when it is not
     a whole number from 1 to MAX_CREDIT_PURCHASE."""
-    quantity_ = validate.positive_int("credits", quantity, MAX_CREDIT_PURCHASE)
+    quantity_ = validate.positive_int("Credits", quantity, MAX_CREDIT_PURCHASE)
     return CreditPurchasePreview(quantity_, per_credit, Money(per_credit.amount * quantity_, per_credit.currency))
 
 

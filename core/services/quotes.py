@@ -132,12 +132,12 @@ class QuoteService(Service):
         if (cycles in (None, "")) == (until in (None, "")):
             raise InvalidInput("auto-renew", "say how long it lasts: a number of cycles or an end date, not both")
         if cycles not in (None, ""):
-            return validate.positive_int("cycles", cycles, MAX_AUTO_CYCLES), None
-        day = validate.date("until", until)
+            return validate.positive_int("Cycles", cycles, MAX_AUTO_CYCLES), None
+        day = validate.date("Until", until)
         if day <= today:
-            raise InvalidInput("until", f"{day} is not after today ({today})")
+            raise InvalidInput("Until", f"{day} is not after today ({today})")
         if day > today + relativedelta(months=MAX_RENEW_MONTHS):
-            raise InvalidInput("until", f"{day} is more than {MAX_RENEW_MONTHS} months ahead")
+            raise InvalidInput("Until", f"{day} is more than {MAX_RENEW_MONTHS} months ahead")
         return None, day
 
     # -- selection --------------------------------------------------------------------------

@@ -55,7 +55,7 @@ class SshKeyView:
     added_at: dt.datetime
 
 
-def parse_public_key(line: str, field: str = "key") -> PublicKey:
+def parse_public_key(line: str, field: str = "Public key") -> PublicKey:
     """One OpenSSH public key line, `type base64 [comment]` (what `id_ed25519.pub` holds)."""
     parts = (line or "").strip().split(None, 2)
     if len(parts) < 2:
@@ -63,7 +63,7 @@ def parse_public_key(line: str, field: str = "key") -> PublicKey:
     key_type, data = parts[0], parts[1]
     comment = parts[2].strip() if len(parts) > 2 else ""
     if key_type not in KEY_TYPES:
-        raise InvalidInput(field, f"'{_printable(key_type)[:40]}' is not a supported key type "
+        raise InvalidInput(field, f"“{_printable(key_type)[:40]}” is not a supported key type "
                                   f"({', '.join(KEY_TYPES[:5])} …)")
     try:
         blob = base64.b64decode(data, validate=True)
@@ -101,14 +101,14 @@ class SshKeyService(Service):
         with self.write():
             account = self._account(login, by)
             if SshKey.select().where(SshKey.fingerprint == key.fingerprint).exists():
-                raise InvalidInput("key", f"{key.fingerprint} is already registered")
+                raise InvalidInput("Public key", f"{key.fingerprint} is already registered")
             if SshKey.select().where(SshKey.account == account.id).count() >= MAX_KEYS_PER_ACCOUNT:
-                raise InvalidInput("key", f"an account holds at most {MAX_KEYS_PER_ACCOUNT} keys; remove one first")
+                raise InvalidInput("Public key", f"an account holds at most {MAX_KEYS_PER_ACCOUNT} keys; remove one first")
             try:
                 row = SshKey.create(account=account.id, key_type=key.key_type, key_data=key.key_data,
                                     fingerprint=key.fingerprint, comment=key.comment, added_at=self.now())
             except pw.IntegrityError:  # the same key added at the same moment elsewhere
-                raise InvalidInput("key", f"{key.fingerprint} is already registered") from None
+                raise InvalidInput("Public key", f"{key.fingerprint} is already registered") from None
             self.audit.record(by, "ssh_key.added", account.login, fingerprint=key.fingerprint)
         return SshKeyView(row.fingerprint, row.key_type, row.comment, row.added_at)
 

@@ -198,7 +198,9 @@ async def test_ssh_keys_in_the_account_menu_adds_lists_and_removes_ones_own_keys
         app.screen.query_one(Input).value = "ssh-ed25519 nonsense"
         await pilot.press("enter")
         await settle(pilot)
-        assert "key:" in str(app.screen.query_one("#ssh-keys-message").render())  # the field named
+        # Under the box, naming it by its label; what was pasted stays.
+        assert str(app.screen.query_one("#field-ssh-key .form-field-error").render()).startswith("Public key: ")
+        assert app.screen.query_one("#ssh-keys-input", Input).value == "ssh-ed25519 nonsense"
         app.screen.query_one(Input).value = line
         await pilot.press("enter")
         await settle(pilot)

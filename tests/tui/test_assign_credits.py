@@ -82,7 +82,7 @@ async def test_saying_no_at_the_confirmation_assigns_nothing(session_for, demo_c
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("login, amount, user, field, message", [
-    ("aktest", "ten", "inst_credit", "amount", "'ten' is not a whole number"),
+    ("aktest", "ten", "inst_credit", "amount", "Amount: “ten” is not a whole number"),
     ("aktest", "0", "inst_credit", "amount", "must be greater than 0"),
     ("aktest", "361", "inst_credit", "amount", "361 is more than your available credit (360)"),
     ("aktest", "5", "nobody_here", "user", "no account 'nobody_here'"),

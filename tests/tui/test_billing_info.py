@@ -53,8 +53,8 @@ async def test_r10_every_bad_field_gets_its_message_and_values_are_kept(session_
         await settle(pilot)
         assert app.screen is modal
         assert _error(modal, "ATTN") == "ATTN: is required"
-        assert "'12-ab' is not a phone number" in _error(modal, "TEL")
-        assert "'123' is not a fax number" in _error(modal, "Fax")
+        assert "TEL: “12-ab” is not a phone number" in _error(modal, "TEL")
+        assert "Fax: “123” is not a fax number" in _error(modal, "Fax")
         assert _error(modal, "Company/Family") == "" and _error(modal, "Address") == ""
         assert modal.query_one("#billing-tel", Input).value == "12-ab"
         assert modal.query_one("#billing-company", Input).value == "Regular Installs"

@@ -63,5 +63,8 @@ async def test_empty_login_is_refused_in_place(demo_core):
     app = SmartpayApp(demo_core)
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "", "whatever")
-        assert "Login" in str(app.screen.query_one("#login-message", Static).render())
+        assert str(app.screen.query_one("#field-login .form-field-error", Static).render()) == \
+            "Login: enter your login"
+        assert str(app.screen.query_one("#field-password .form-field-error", Static).render()) == ""
+        assert app.screen.query_one("#login-password", Input).value == "whatever"
         assert app.screen.query_one("#login-name", Input).has_focus

@@ -87,8 +87,12 @@ async def test_commercial_pay_by_pm_without_tabs(session_for):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert type(app.screen).__name__ == "ProjectEditModal"
-        assert "cannot be granted" in str(modal.query_one("#project-error").render())
+        error = str(modal.query_one("#field-pay-by-pm .form-field-error").render())
+        assert error.startswith("Pay By PM: Credit") and "cannot be granted" in error  # under the select
+        assert not app.query("Toast")  # in place, not in a toast over the form
         select.value = "regular"
+        await pilot.pause()
+        assert str(modal.query_one("#field-pay-by-pm .form-field-error").render()) == ""  # stale: cleared
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert type(app.screen).__name__ == "HomeScreen"

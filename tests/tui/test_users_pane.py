@@ -82,6 +82,11 @@ async def test_new_installer_below_a_subdistributor(session_for):
     assert session.core.accounts.users(session.actor, search="inst_under_sub")[0].parent_login == "aksub"
 
 
+def _field_error(modal, control: str) -> str:
+    """The error line under the field that holds `control`."""
+    return str(modal.query_one(control).parent.parent.query_one(".form-field-error").render())
+
+
 @pytest.mark.asyncio
 async def test_refused_new_user_keeps_the_form_and_marks_the_field(session_for):
     session = session_for("aktest")
@@ -97,7 +102,8 @@ async def test_refused_new_user_keeps_the_form_and_marks_the_field(session_for):
         await pilot.click("#user-save")
         await settle(pilot)
         assert app.screen is modal
-        assert str(modal.query_one("#user-error").render()) == "login: 'inst_regular' is already taken"
+        assert _field_error(modal, "#user-login") == "Login: “inst_regular” is already taken"
+        assert str(modal.query_one("#user-error").render()) == ""  # nothing that names no field
         assert modal.query_one("#user-login").has_class("-invalid-field")
         assert modal.query_one("#user-login", Input).value == "inst_regular"
         assert modal.query_one("#user-name", Input).value == "Dup"
@@ -107,7 +113,7 @@ async def test_refused_new_user_keeps_the_form_and_marks_the_field(session_for):
         modal.query_one("#user-password", Input).value = "short"
         await pilot.click("#user-save")
         await settle(pilot)
-        assert str(modal.query_one("#user-error").render()).startswith("password:")
+        assert _field_error(modal, "#user-password").startswith("Password: must be at least 8")
         assert modal.query_one("#user-password").has_class("-invalid-field")
         assert not modal.query_one("#user-login").has_class("-invalid-field")
 
@@ -190,13 +196,13 @@ def test_r2_grant_only_for_installers_and_validation_names_the_field(session_for
     with pytest.raises(InvalidInput) as err:
         session.core.accounts.create_user(session.actor, "sub_distributor", "aksub3", "S", "long-enough-pw",
                                           pay_by_installer="credit")
-    assert err.value.field == "pay-by-installer"
+    assert err.value.field == "Pay by Installer"
     with pytest.raises(InvalidInput) as err:
         session.core.accounts.create_user(session.actor, "property_manager", "pm_x", "P", "long-enough-pw")
-    assert err.value.field == "role"
+    assert err.value.field == "Role"
     with pytest.raises(InvalidInput) as err:
         session.core.accounts.update_user(session.actor, "inst_none", "N", email="not-an-email")
-    assert err.value.field == "email"
+    assert err.value.field == "Email"
 
 
 @pytest.mark.asyncio

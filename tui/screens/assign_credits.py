@@ -17,10 +17,9 @@ from smartpay.core.views import AccountView
 
 from ..session import Session
 from ..widgets.confirm_dialog import ConfirmDialog
-from ..widgets.form_field import FormField, field_problem
+from ..widgets.form_field import FormField, mark_form
 from ..workers import CoreAnswers, core_work
 
-FIELDS = ("amount", "user")
 # What the focused box expects, on one line under the list (operators at 80×24 see no tooltips).
 HINTS = {
     "assign-amount": "Whole credits, up to your balance · Enter: next",
@@ -126,7 +125,7 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
     @on(Input.Submitted, "#assign-user")
     @on(Button.Pressed, "#assign-submit")
     def action_submit(self) -> None:
-        self._clear_errors()
+        self._show_message("")
         self._busy(True)
         self._check(self.query_one("#assign-amount", Input).value, self.query_one("#assign-user", Input).value)
 
@@ -151,18 +150,9 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
         return login, amount, self.session.core.credits.assign(self.session.actor, login, amount)
 
     def _refused(self, error: Exception) -> None:
+        """Every field the core names gets its problem under it (Amount, User), all at once."""
         self._busy(False)
-        field, problem = field_problem(error, FIELDS)
-        if field is None:
-            self._show_message(problem)
-            return
-        self.query_one(f"#field-{field}", FormField).set_error(problem)
-        self.query_one(f"#assign-{field}", Input).focus()
-
-    def _clear_errors(self) -> None:
-        for field in self.query(FormField):
-            field.set_error(None)
-        self._show_message("")
+        self._show_message(mark_form(self, error) or "")
 
     def _show_message(self, text: str) -> None:
         message = self.query_one("#assign-message", Static)

@@ -13,7 +13,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from smartpay.core.views import BillingInfoView
 
 from ..session import Session
-from ..widgets.form_field import FormField, field_problem
+from ..widgets.form_field import FormField, mark_form
 from ..workers import CoreAnswers, core_work
 
 # (field name as the core names it, input id, placeholder)
@@ -81,36 +81,20 @@ class BillingInfoModal(CoreAnswers, ModalScreen[BillingInfoView | None]):
 
     @on(Button.Pressed, "#billing-save")
     def action_save(self) -> None:
-        self._show_message("")
+        self._show_message("")  # the fields' errors stay until edited or judged again
         self.query_one("#billing-save", Button).disabled = True
         self._save(*self.values())
 
     @core_work(group="billing-save", done="_saved", refused="_save_refused")
-    def _save(self, *values: str) -> BillingInfoView | dict[str, str]:
-        """The saved information, or every bad field's problem at once (R10: nothing is saved)."""
-        billing = self.session.core.billing
-        return billing.problems(*values) or billing.save(self.session.actor, *values)
+    def _save(self, *values: str) -> BillingInfoView:
+        """The saved information; a refusal names every bad field at once (R10: nothing is saved)."""
+        return self.session.core.billing.save(self.session.actor, *values)
 
     def _save_refused(self, error) -> None:
-        field, problem = field_problem(error, [name for name, _, _ in FIELDS])
-        self._mark({field: problem} if field else {}, None if field else problem)
-
-    def _mark(self, problems: dict[str, str], message: str | None = None) -> None:
         self.query_one("#billing-save", Button).disabled = False
-        first = None
-        for name, input_id, _ in FIELDS:
-            self.query_one(f"#field-{input_id}", FormField).set_error(problems.get(name))
-            if first is None and name in problems:
-                first = input_id
-        if message:
-            self._show_message(message)
-        if first:
-            self.query_one(f"#{first}", Input).focus()
+        self._show_message(mark_form(self, error) or "")
 
-    def _saved(self, info: BillingInfoView | dict[str, str]) -> None:
-        if isinstance(info, dict):
-            self._mark(info)
-            return
+    def _saved(self, info: BillingInfoView) -> None:
         self.app.notify("Billing information saved.", title="Billing Information")
         self.dismiss(info)
 

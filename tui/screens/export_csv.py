@@ -16,7 +16,7 @@ from smartpay.core.views import CsvExport
 
 from ..session import Session
 from ..widgets.confirm_dialog import ConfirmDialog
-from ..widgets.form_field import FormField, field_problem
+from ..widgets.form_field import FormField, mark_form
 from ..workers import CoreAnswers, core_work
 
 
@@ -58,7 +58,7 @@ class ExportCsvModal(CoreAnswers, ModalScreen[CsvExport | None]):
             yield Static(f"{what}" + (f", filtered by {' and '.join(filters)}" if filters else " (no filter)"),
                          id="export-what", classes="muted")
             yield FormField("File", str(default_csv_path(self.session, self.folder)), input_id="export-path",
-                            label_width=6, id="field-path")
+                            label_width=6, id="field-path", aliases=("path",))
             yield Static("", id="export-message", classes="form-error")
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-submit")
@@ -87,8 +87,9 @@ class ExportCsvModal(CoreAnswers, ModalScreen[CsvExport | None]):
                                                     overwrite=overwrite)
 
     def _refused(self, error: Exception) -> None:
-        field, problem = field_problem(error, ("path",))
-        self.query_one("#field-path", FormField).set_error(problem)
+        rest = mark_form(self, error)
+        if rest:  # a refusal about no field (the log itself): shown on the form, not in a toast
+            self.query_one("#field-path", FormField).set_error(rest)
 
     @on(Button.Pressed, "#export-cancel")
     def action_cancel(self) -> None:

@@ -10,6 +10,7 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from ..widgets.form_field import FormField, mark_form
 from ..workers import CoreAnswers, core_work
 
 
@@ -29,10 +30,10 @@ class LoginScreen(CoreAnswers, Screen):
             with Vertical(id="login-box"):
                 yield Static("smartpay", id="login-brand")
                 yield Label("Log in with your account", id="login-title")
-                yield Label("Login", classes="field-label")
-                yield Input(self.prefill, placeholder="Login", id="login-name")
-                yield Label("Password", classes="field-label")
-                yield Input(placeholder="Password", password=True, id="login-password")
+                yield FormField("Login", self.prefill, input_id="login-name", placeholder="Login", stacked=True,
+                                compact=False, id="field-login")
+                yield FormField("Password", input_id="login-password", placeholder="Password", password=True,
+                                stacked=True, compact=False, id="field-password")
                 yield Static("", id="login-message")
                 yield Button("Log in", variant="primary", id="login-button")
             demo = getattr(self.app, "demo", None)
@@ -56,10 +57,6 @@ class LoginScreen(CoreAnswers, Screen):
         login = self.query_one("#login-name", Input).value.strip()
         password = self.query_one("#login-password", Input).value
         message = self.query_one("#login-message", Static)
-        if not login:
-            self._refuse("Login: enter your login")
-            self.query_one("#login-name", Input).focus()
-            return
         message.update("Checking…")
         message.set_classes("busy")
         self.query_one("#login-button", Button).disabled = True
@@ -82,11 +79,21 @@ class LoginScreen(CoreAnswers, Screen):
             self.app.logged_in(answer)
 
     def _login_refused(self, error) -> None:
-        self._refuse(error.message)
+        """A field left empty is marked under it (both at once); a wrong password or a lock-out
+        is the form's message. What was typed stays."""
+        rest = mark_form(self, error)
+        if rest is None:
+            self._show("", "")
+            self.query_one("#login-button", Button).disabled = False
+        else:
+            self._refuse(rest)
 
-    def _refuse(self, text: str) -> None:
+    def _show(self, text: str, kind: str) -> None:
         message = self.query_one("#login-message", Static)
         message.update(text)
-        message.set_classes("error")
+        message.set_classes(kind)
+
+    def _refuse(self, text: str) -> None:
+        self._show(text, "error")
         self.query_one("#login-button", Button).disabled = False
         self.query_one("#login-password", Input).focus()

@@ -18,6 +18,7 @@ from smartpay.core.domain import ProjectType
 from smartpay.core.views import ProjectView
 
 from ..session import Session
+from ..widgets.form_field import FormField, mark_form
 from ..widgets.grants import GRANT_OPTIONS, GrantSelect
 from ..workers import CoreAnswers, core_work
 
@@ -47,9 +48,9 @@ class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
                              classes="form-row")
 
     def _pay_by_pm(self) -> ComposeResult:
-        yield Horizontal(Label("Pay By PM", classes="form-label"),
-                         GrantSelect(GRANT_OPTIONS, value=self.project.pay_by_pm.value, allow_blank=False,
-                                     id="project-pay-by-pm", compact=True), classes="form-row")
+        yield FormField("Pay By PM", input_id="project-pay-by-pm", label_width=18, id="field-pay-by-pm",
+                        control=GrantSelect(GRANT_OPTIONS, value=self.project.pay_by_pm.value, allow_blank=False,
+                                            id="project-pay-by-pm", compact=True))
         yield Static("Whether the site's property managers may pay for its services, and how.",
                      id="project-pay-by-pm-note", classes="muted")
 
@@ -118,9 +119,8 @@ class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
     def _refused(self, error) -> None:
         for save in self.query("#project-save"):
             save.disabled = False
-        self.query_one("#project-error", Static).update(error.message)
-        if not hasattr(error, "field"):
-            self.app.show_error(error)
+        # A refused grant is written under its select (the core's reason), never in a toast.
+        self.query_one("#project-error", Static).update(mark_form(self, error) or "")
 
     @on(Button.Pressed, "#project-cancel")
     def action_cancel(self) -> None:

@@ -1,6 +1,7 @@
 """SSH keys (account menu): the operator's own public keys for `smartpay ssh serve`, listed by
 fingerprint. Paste a public key line and press Enter to add it; `d` removes the highlighted key.
-The core checks every line and has the last word; a refusal is shown under the box."""
+The core checks every line and has the last word; a refusal is shown under the box, with its
+label, and clears when the line is edited."""
 from __future__ import annotations
 
 from textual import on
@@ -11,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..session import Session
+from ..widgets.form_field import FormField, mark_form
 from ..workers import CoreAnswers, core_work
 
 
@@ -31,14 +33,14 @@ class SshKeysModal(CoreAnswers, ModalScreen[None]):
             yield Static(f"A key listed here opens your desk with `ssh {self.session.actor.login}@server`.",
                          classes="muted", id="ssh-keys-hint")
             yield DataTable(id="ssh-keys-table", cursor_type="row")
-            yield Input(placeholder="paste a public key (ssh-ed25519 AAAA… you@laptop), Enter to add",
-                        id="ssh-keys-input")
+            yield FormField("Public key", input_id="ssh-keys-input", label_width=12, id="field-ssh-key",
+                            placeholder="paste one (ssh-ed25519 AAAA… you@laptop), Enter to add")
             yield Static("", id="ssh-keys-message", classes="form-error")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Fingerprint", "Type", "Comment")
-        self.query_one(Input).focus()
+        self.query_one("#ssh-keys-input", Input).focus()
         self._load()
 
     def _load(self, message: str = "") -> None:
@@ -76,7 +78,7 @@ class SshKeysModal(CoreAnswers, ModalScreen[None]):
             fingerprint = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             self._change("remove", fingerprint)
 
-    @core_work(group="ssh-keys", done="_changed", refused="_refused")
+    @core_work(group="ssh-keys", done="_changed", refused="_change_refused")
     def _change(self, what: str, value: str) -> tuple[str, str]:
         service, actor = self.session.core.ssh_keys, self.session.actor
         if what == "add":
@@ -84,8 +86,12 @@ class SshKeysModal(CoreAnswers, ModalScreen[None]):
         service.remove(actor.login, value, by=actor)
         return what, f"Removed {value}."
 
+    def _change_refused(self, error) -> None:
+        """A bad key line is marked under the box, which keeps what was pasted."""
+        self._say(mark_form(self, error) or "")
+
     def _changed(self, answer: tuple[str, str]) -> None:
         what, done = answer
         if what == "add":
-            self.query_one(Input).clear()
+            self.query_one("#ssh-keys-input", Input).clear()
         self._load(done)

@@ -1,6 +1,7 @@
 """New / Edit user (a distributor's installer or sub-distributor), with the "Pay by Installer"
 select offering exactly SmartPlus's three choices. The core validates and authorizes; a refusal
-marks the field it names and keeps everything typed."""
+marks every field it names at once, in place under the field with its label (widgets.form_field),
+and keeps everything typed."""
 from __future__ import annotations
 
 from textual import on
@@ -15,17 +16,17 @@ from smartpay.core.domain import Grant, Role
 from smartpay.core.views import AccountView
 
 from ..session import Session
+from ..widgets.form_field import FormField, mark_form
 from ..widgets.grants import GRANT_OPTIONS
 from ..workers import CoreAnswers, core_work
 
 ROLE_OPTIONS = [(Role.INSTALLER.label, Role.INSTALLER.value), (Role.SUB_DISTRIBUTOR.label, Role.SUB_DISTRIBUTOR.value)]
-# The core's field names (InvalidInput.field) → the box that holds them.
-FIELD_WIDGETS = {"role": "#user-role", "parent": "#user-parent", "login": "#user-login", "name": "#user-name",
-                 "email": "#user-email", "password": "#user-password", "pay-by-installer": "#user-grant"}
+LABEL_WIDTH = 18
 
 
-def form_row(label: str, widget: Widget, row_id: str | None = None) -> Horizontal:
-    return Horizontal(Label(label, classes="form-label"), widget, classes="form-row", id=row_id)
+def form_row(label: str, widget: Widget, row_id: str | None = None) -> FormField:
+    """One labelled field of the form (the core names its problems by these labels)."""
+    return FormField(label, input_id=widget.id or "", control=widget, label_width=LABEL_WIDTH, id=row_id)
 
 
 class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
@@ -59,7 +60,8 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
                 yield form_row("Login", Input(placeholder="3-64 letters, digits . _ @ -", id="user-login",
                                               compact=True))
             else:
-                yield form_row("Role", Label(user.role.label, id="user-role-label"))
+                yield Horizontal(Label("Role", classes="form-label"), Label(user.role.label, id="user-role-label"),
+                                 classes="form-row")
             yield form_row("Name", Input(user.name if user else "", id="user-name", compact=True))
             yield form_row("Email", Input(user.email or "" if user else "", placeholder="optional",
                                           id="user-email", compact=True))
@@ -71,7 +73,7 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
             row = form_row("Pay by Installer", grant, row_id="user-grant-row")
             row.display = is_installer
             yield row
-            yield Static("", id="user-error", classes="form-error")
+            yield Static("", id="user-error", classes="form-error")  # what names no field
             with Horizontal(id="user-buttons"):
                 yield Button("Save", variant="primary", id="user-save", compact=True)
                 yield Button("Cancel", id="user-cancel", compact=True)
@@ -87,8 +89,6 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#user-save")
     def action_save(self) -> None:
-        for widget in self.query(".-invalid-field"):
-            widget.remove_class("-invalid-field")
         values = {"name": self.query_one("#user-name", Input).value,
                   "email": self.query_one("#user-email", Input).value}
         grant_row = self.query_one("#user-grant-row")
@@ -113,16 +113,9 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
         return accounts.update_user(self.session.actor, **values)
 
     def _refused(self, error) -> None:
-        """Show the refusal beside the form; the typed values stay where they are."""
+        """Every field the core names gets its problem under it; the typed values stay."""
         self.query_one("#user-save", Button).disabled = False
-        self.query_one("#user-error", Static).update(error.message)
-        selector = FIELD_WIDGETS.get(getattr(error, "field", ""))
-        if selector and self.query(selector):
-            box = self.query_one(selector)
-            box.add_class("-invalid-field")
-            box.focus()
-        if not hasattr(error, "field"):
-            self.app.show_error(error)
+        self.query_one("#user-error", Static).update(mark_form(self, error) or "")
 
     @on(Button.Pressed, "#user-cancel")
     def action_cancel(self) -> None:

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from .fields import labelled
+from ...widgets.form_field import FormField
 from .state import WizardChoices
 
 
@@ -18,8 +18,9 @@ class CreditsStep(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Purchase Credits", classes="wiz-heading")
-        yield labelled("Credits", Input(self.choices.credits, placeholder="number of credits", type="integer",
-                                        compact=True, id="wiz-credits"))
+        yield FormField("Credits", input_id="wiz-credits", label_width=15, id="field-credits",
+                        control=Input(self.choices.credits, placeholder="number of credits", type="integer",
+                                      compact=True, id="wiz-credits"))
         yield Static("", id="wiz-credit-price")
         yield Static("", id="wiz-credit-balance", classes="muted")
         yield Static("Credit payment is ONLY for commercial projects created after June 1, 2025. Credits you buy "
@@ -31,8 +32,9 @@ class CreditsStep(Vertical):
     def show_balance(self, balance: int) -> None:
         self.query_one("#wiz-credit-balance", Static).update(f"Available Credit: {balance:,}")
 
-    def mark(self, invalid: bool) -> None:
-        self.query_one("#wiz-credits", Input).set_class(invalid, "-invalid-field")
+    def mark(self, problem: str | None) -> None:
+        """The core's problem with the credits typed, under the box (or none)."""
+        self.query_one("#field-credits", FormField).set_error(problem)
 
     @on(Input.Changed, "#wiz-credits")
     def _typed(self, event: Input.Changed) -> None:

@@ -15,6 +15,7 @@ from smartpay.core.errors import InvalidInput
 from smartpay.core.services.wizard_queries import payable_quote
 from smartpay.core.views import Quote
 
+from ...widgets.form_field import clear_form
 from ...workers import core_work
 from .renewal import RenewalStep
 from .state import WizardChoices
@@ -112,6 +113,6 @@ class QuoteSteps:
 
     def _renewal_ok(self, quote: Quote) -> None:
         self._done_checking()
-        self.query_one(RenewalStep).mark(None)
+        clear_form(self.query_one(RenewalStep))
         self.quote = quote
         self.show_page("billing")

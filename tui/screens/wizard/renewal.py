@@ -10,6 +10,7 @@ from textual.widgets import Input, Label, RadioSet, Static
 
 from ...widgets.ticks import RadioChoice as RadioButton  # (•)/( ): differ without colour
 
+from ...widgets.form_field import FormField
 from .fields import labelled
 from smartpay.core.domain import RenewMode
 
@@ -32,17 +33,19 @@ class RenewalStep(Vertical):
                                            RadioButton("Auto Renew", value=c.renew_mode == RenewMode.AUTO,
                                                        id=f"wiz-mode-{RenewMode.AUTO}"),
                                            compact=True, id="wiz-renew-mode"))
-        yield labelled("Renew To", Input(c.renew_to, placeholder="YYYY-MM-DD", compact=True, id="wiz-renew-to"),
-                       Label(self.gmt_offset, classes="muted wiz-offset"), id="wiz-manual-row")
+        yield FormField("Renew To", input_id="wiz-renew-to", label_width=15, id="wiz-manual-row",
+                        control=Input(c.renew_to, placeholder="YYYY-MM-DD", compact=True, id="wiz-renew-to"),
+                        after=(Label(self.gmt_offset, classes="muted wiz-offset"),))
         with Vertical(id="wiz-auto-rows"):
             yield labelled("Lasts", RadioSet(RadioButton("Number of cycles", value=c.auto_by == "cycles",
                                                          id="wiz-by-cycles"),
                                              RadioButton("Until a date", value=c.auto_by == "until", id="wiz-by-until"),
                                              compact=True, id="wiz-auto-by"))
-            yield labelled("Cycles", Input(c.auto_cycles, placeholder="1–61", compact=True, id="wiz-cycles"),
-                           id="wiz-cycles-row")
-            yield labelled("Until", Input(c.auto_until, placeholder="YYYY-MM-DD", compact=True, id="wiz-until"),
-                           Label(self.gmt_offset, classes="muted wiz-offset"), id="wiz-until-row")
+            yield FormField("Cycles", input_id="wiz-cycles", label_width=15, id="wiz-cycles-row",
+                            control=Input(c.auto_cycles, placeholder="1–61", compact=True, id="wiz-cycles"))
+            yield FormField("Until", input_id="wiz-until", label_width=15, id="wiz-until-row",
+                            control=Input(c.auto_until, placeholder="YYYY-MM-DD", compact=True, id="wiz-until"),
+                            after=(Label(self.gmt_offset, classes="muted wiz-offset"),))
             yield Static(AUTO_NOTE, classes="muted wiz-note")
         yield Static("", id="wiz-renew-summary")
 
@@ -58,11 +61,6 @@ class RenewalStep(Vertical):
 
     def show_summary(self, markup: str) -> None:
         self.query_one("#wiz-renew-summary", Static).update(markup)
-
-    def mark(self, field: str | None) -> None:
-        """Tint the input the core refused (or none)."""
-        for name, input_id in (("Renew To", "wiz-renew-to"), ("cycles", "wiz-cycles"), ("until", "wiz-until")):
-            self.query_one(f"#{input_id}", Input).set_class(field == name, "-invalid-field")
 
     @on(RadioSet.Changed, "#wiz-renew-mode")
     def _mode(self, event: RadioSet.Changed) -> None:

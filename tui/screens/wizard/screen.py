@@ -36,6 +36,7 @@ from ...session import Session
 from ...widgets.check_table import CheckTable
 from ...widgets.debounce import Debouncer
 from ...widgets.feedback import CoreFailed
+from ...widgets.form_field import mark_form
 from ...workers import CoreAnswers, core_work
 from .methods_text import methods_phrase
 from .confirmation import ConfirmationStep
@@ -288,10 +289,10 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
         """The one way a refusal reaches the operator: the app's error path; nothing is reset."""
         self._done_checking()
         self.last_error = error
-        field = getattr(error, "field", None)
-        self.query_one(RenewalStep).mark(field)
-        self.query_one(CreditsStep).mark(field == "credits")
-        self.post_message(CoreFailed(error))
+        # A problem with a field of this page is written under the field (all of them at once);
+        # only what names no field here goes to the app's error path.
+        if mark_form(self.query_one(f"#page-{self.page}"), error) is not None:
+            self.post_message(CoreFailed(error))
 
     # -- step 1 -------------------------------------------------------------------------------
     def _leave_types(self) -> None:
@@ -364,17 +365,18 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
             return
         try:
             purchase = self._credit_purchase()
-        except InvalidInput as exc:
-            step.show_price("" if not self.choices.credits else f"[red]{escape(exc.message)}[/red]")
+        except InvalidInput as exc:  # as typed: under the box (nothing while it is empty)
+            step.mark(exc.problem if self.choices.credits else None)
+            step.show_price("")
             price.update("")
             return
-        step.mark(False)
+        step.mark(None)
         step.show_price(self._credit_price_markup(purchase))
         price.update(self._credit_price_markup(purchase))
 
     def _check_credits(self) -> None:
-        self._credit_purchase()  # raises InvalidInput("credits", …); placing the order checks again
-        self.query_one(CreditsStep).mark(False)
+        self._credit_purchase()  # raises InvalidInput("Credits", …); placing the order checks again
+        self.query_one(CreditsStep).mark(None)
         self.show_page("billing")
 
     # -- step 3 -------------------------------------------------------------------------------
