@@ -109,6 +109,7 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
         user = self.query_one("#assign-user", Input)
         with user.prevent(Input.Changed):
             user.value = event.option.id or ""
+        self.query_one("#field-user", FormField).set_error(None)
         self.query_one("#assign-submit", Button).focus()
 
     def action_to_list(self) -> None:
@@ -116,6 +117,14 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
             self.query_one("#assign-users", OptionList).focus()
         else:
             self.focus_next()
+
+    @on(Input.Changed, "#assign-amount")
+    @on(Input.Changed, "#assign-user")
+    def _edited(self, event: Input.Changed) -> None:
+        # A refusal is about the value it named: once that value is edited, it no longer applies.
+        field = (event.input.id or "").removeprefix("assign-")
+        if field in FIELDS:
+            self.query_one(f"#field-{field}", FormField).set_error(None)
 
     @on(Input.Submitted, "#assign-amount")
     def _amount_entered(self) -> None:
@@ -160,8 +169,13 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
         message.display = bool(text)
 
     def _busy(self, busy: bool) -> None:
-        self.query_one("#assign-submit", Button).disabled = busy
+        submit = self.query_one("#assign-submit", Button)
+        submit.disabled = busy
         self.query_one("#assign-box").set_class(busy, "-busy")
+        if not busy and self.focused is self.query_one("#assign-cancel", Button):
+            # Disabling Submit moved the focus on to Cancel: give it back, or Enter after "Back"
+            # on the confirmation (or after a refusal) would close the form and lose it.
+            submit.focus()
 
     @on(Button.Pressed, "#assign-cancel")
     def action_cancel(self) -> None:
