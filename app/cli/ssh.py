@@ -42,7 +42,6 @@ def ssh_serve(host, port, host_key, password_auth, max_sessions, max_per_account
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    logging.getLogger("asyncssh").setLevel(logging.WARNING)
     core = open_core()  # refuses an out-of-date schema before anyone connects
     path = Path(host_key) if host_key else host_keys.default_path()
     key, created = host_keys.load_or_create(path)

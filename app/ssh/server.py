@@ -4,8 +4,8 @@
   (`smartpay keys add`, or "SSH keys" in the desk). Passwords only with `--password-auth`, and
   then through the core's login, so wrong passwords count toward the same lock-out.
 - A session is a shell request with a pty: it gets its own desk process (desk_process). Exec
-  (`ssh host ls`), subsystems (sftp), a shell without a pty, and TCP/UNIX forwarding are refused
-  and logged; agent and X11 forwarding are switched off in asyncssh.
+  (`ssh host ls`), subsystems (sftp), a shell without a pty, and TCP/UNIX, agent and X11
+  forwarding are refused and logged (agent and X11 through asyncssh's log: denials.py).
 - Caps on sessions per account and in total, an idle timeout (no key from the client), and every
   connect, disconnect and refusal in the core's audit log.
 - SIGTERM/SIGINT: stop listening, tell each session, hang up every desk, then exit.
@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncssh
 
+from .denials import ForwardingDenials
 from .desk_process import DeskProcess
 
 log = logging.getLogger("smartpay.ssh")
@@ -48,6 +49,7 @@ class Gate:
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ssh-core")
         self.sessions: set[DeskSession] = set()
         self.pending: set[asyncio.Future] = set()
+        self.denials = ForwardingDenials()
 
     async def call(self, fn, *args, **kwargs) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: fn(*args, **kwargs))
@@ -88,8 +90,10 @@ class DeskConnection(asyncssh.SSHServer):
         self.conn = conn
         host, port = (conn.get_extra_info("peername") or ("?", 0))[:2]
         self.peer = f"{host}:{port}"
+        self.log_context = self.gate.denials.watch(conn, self._refuse)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.gate.denials.forget(self.log_context)
         if self.actor is None:
             self.gate.audit(self.login, "ssh.refused", address=self.peer, reason="authentication",
                             tried=",".join(self.tried) or "none")
@@ -319,6 +323,7 @@ async def serve(core, host: str, port: int, host_key, limits: Limits, child_env:
                 ready=None) -> None:
     """Serve until SIGTERM or SIGINT. `ready(port)` is called once listening."""
     gate = Gate(core, limits, child_env)
+    gate.denials.install()
     server = await asyncssh.create_server(
         lambda: DeskConnection(gate), host, port, server_host_keys=[host_key],
         encoding=None, agent_forwarding=False, x11_forwarding=False, allow_scp=False,
@@ -339,3 +344,4 @@ async def serve(core, host: str, port: int, host_key, limits: Limits, child_env:
         await server.wait_closed()
         await gate.drain()
         gate.pool.shutdown(wait=True)
+        gate.denials.uninstall()
