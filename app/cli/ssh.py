@@ -109,7 +109,8 @@ def keys_list(login_, as_json):
 @click.option("--login", "login_", required=True, metavar="L")
 @click.option("--fingerprint", required=True, metavar="SHA256:…", help="As `smartpay keys list` shows it.")
 def keys_remove(login_, fingerprint):
-    """Remove a key; new connections with it are refused (open sessions run until they end)."""
+    """Remove a key: new connections with it are refused, and `ssh serve` ends the sessions it
+    opened within 10 seconds."""
     core = open_core()
     core.ssh_keys.remove(login_, fingerprint)
     click.echo(f"removed {fingerprint} from {login_}")

@@ -37,6 +37,9 @@ class Limits:
     max_per_account: int = 5
     idle_seconds: float = 900.0
     password_auth: bool = False
+    # How often a keyed session asks whether its key is still registered: removing a leaked key
+    # must also end the sessions it opened, not only refuse new ones.
+    key_check_seconds: float = 10.0
 
 
 class Gate:
@@ -84,6 +87,7 @@ class DeskConnection(asyncssh.SSHServer):
         self.actor = None
         self.method = ""
         self.key_fingerprint = ""
+        self.key_line = ""
         self.tried: list[str] = []
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -109,13 +113,13 @@ class DeskConnection(asyncssh.SSHServer):
 
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         fingerprint = key.get_fingerprint("sha256")
-        actor = await self.gate.call(self.gate.core.ssh_keys.account_for_key, username,
-                                     key.export_public_key("openssh").decode())
+        line = key.export_public_key("openssh").decode()
+        actor = await self.gate.call(self.gate.core.ssh_keys.account_for_key, username, line)
         if actor is None:
             if f"key {fingerprint}" not in self.tried:
                 self.tried.append(f"key {fingerprint}")
             return False
-        self.actor, self.method, self.key_fingerprint = actor, "key", fingerprint
+        self.actor, self.method, self.key_fingerprint, self.key_line = actor, "key", fingerprint, line
         return True
 
     def password_auth_supported(self) -> bool:
@@ -235,7 +239,7 @@ class DeskSession(asyncssh.SSHServerSession):
                         term=self.term, size=f"{self.size[0]}x{self.size[1]}")
         asyncio.get_running_loop().add_reader(self.desk.master, self._desk_output)
         self.last_input = time.monotonic()  # idle time counts from the desk's start, not the handshake
-        self.watch = asyncio.ensure_future(self._watch_idle())
+        self.watch = asyncio.ensure_future(self._watch())
 
     # -- the pump --------------------------------------------------------------------------
     def _desk_output(self) -> None:
@@ -275,14 +279,26 @@ class DeskSession(asyncssh.SSHServerSession):
     def connection_lost(self, exc: Exception | None) -> None:
         self.end("connection lost" if exc else "client closed")
 
-    async def _watch_idle(self) -> None:
-        idle = self.gate.limits.idle_seconds
+    async def _watch(self) -> None:
+        """Ends the session after `idle_seconds` without a key from the client, or once the key
+        that opened it is no longer registered to its account."""
+        limits = self.gate.limits
+        next_key_check = time.monotonic() + limits.key_check_seconds
         while self.ending is None:
-            left = idle - (time.monotonic() - self.last_input)
+            now = time.monotonic()
+            left = limits.idle_seconds - (now - self.last_input)
             if left <= 0:
-                self.end("idle timeout", f"no key for {idle:.0f} seconds; disconnected")
+                self.end("idle timeout", f"no key for {limits.idle_seconds:.0f} seconds; disconnected")
                 return
-            await asyncio.sleep(min(left, 5.0))
+            if self.connection.key_line and now >= next_key_check:
+                next_key_check = now + limits.key_check_seconds
+                still = await self.gate.call(self.gate.core.ssh_keys.account_for_key, self.login,
+                                             self.connection.key_line)
+                if still is None and self.ending is None:
+                    self.end("key removed", "the SSH key of this session was removed; disconnected")
+                    return
+            waits = [left, 5.0] + ([next_key_check - now] if self.connection.key_line else [])
+            await asyncio.sleep(max(0.05, min(waits)))
 
     # -- the end ---------------------------------------------------------------------------
     def say(self, message: str) -> None:

@@ -162,6 +162,18 @@ def test_twenty_sessions_at_once_the_21st_turned_away_and_killed_clients_leave_n
                "every session end audited")
 
 
+def test_removing_a_key_ends_the_sessions_it_opened(served):
+    t = served.terminal()
+    t.wait_for("Subscription", "AK Test Distribution")
+    fingerprint = json.loads(served.cli("keys", "list", "--login", "aktest", "--json").stdout)[0]["fingerprint"]
+    served.cli("keys", "remove", "--login", "aktest", "--fingerprint", fingerprint)
+    t.wait_for("the SSH key of this session was removed; disconnected", timeout=30)
+    wait_until(lambda: desk_pids(served.db) == [], 10, "the removed key's desk was left running")
+    assert any('"reason": "key removed"' in d for a, _, d in served.audit() if a == "ssh.session_end")
+    again = subprocess.run(served.ssh_args("-T") + ["ls"], capture_output=True, text=True, timeout=30)
+    assert again.returncode == 255 and "Permission denied" in again.stderr  # and no new connection
+
+
 def test_a_resize_reaches_the_desk(served):
     t = served.terminal(width=80, height=24)
     t.wait_for("Subscription", "AK Test Distribution")
