@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import shutil
-import site
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ from smartpay.core.errors import NotEligible, OrderStateError
 from smartpay.core.plugin_host import ChargeResult, ChargeStatus, PaymentMethod, PluginHost
 from smartpay.core.services.quotes import Selection
 
+from plugin_venv import throwaway_venv
 from support import CHEAP_PASSWORDS, billing, build_world
 from test_plugin_conformance import load_example
 
@@ -82,20 +82,6 @@ def test_built_ins_are_declared_in_the_entry_point_group_and_load_through_it():
     assert set(BUILT_INS.values()) <= set(report["methods"])
 
 
-def _throwaway_venv(tmp_path: Path) -> Path:
-    """A venv of its own whose interpreter also sees this one's packages (smartpay, pluggy,
-    setuptools, pip) through a .pth file; whatever is installed into it stays in tmp_path."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    outer = [p for p in site.getsitepackages() if Path(p).is_dir()]
-    (Path(purelib) / "_smartpay_outer.pth").write_text(
-        "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in outer) + "\n")
-    return python
-
-
 def _installed_here(name: str) -> str | None:
     try:
         return str(distribution(name).locate_file(""))
@@ -109,7 +95,7 @@ def test_an_outsiders_plugin_installed_with_pip_is_discovered_through_its_entry_
     before = _installed_here("smartpay-invoice-pay")
     source = tmp_path / "invoice_pay"
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    python = _throwaway_venv(tmp_path)
+    python = throwaway_venv(tmp_path)
     pip = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
                           "--no-cache-dir", "--disable-pip-version-check", "--root-user-action=ignore",
                           "--quiet", str(source)], capture_output=True, text=True, env=clean_env(), timeout=300)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import site
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from smartpay.app.cli.main import cli
+
+from plugin_venv import throwaway_venv
 
 SMARTPAY = str(Path(sys.executable).with_name("smartpay"))
 
@@ -30,20 +31,6 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     env.update(HOME=str(tmp_path / "home"), SMARTPAY_LOG=str(tmp_path / "smartpay.log"),
                SMARTPAY_DB=f"sqlite:///{tmp_path / 'unused.db'}")
     return env
-
-
-def throwaway_venv(tmp_path: Path) -> Path:
-    """A venv whose interpreter also sees this one's packages (smartpay, pytest, setuptools, pip)
-    through a .pth file: whatever is installed into it stays in tmp_path."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    outer = [p for p in site.getsitepackages() if Path(p).is_dir()]
-    (Path(purelib) / "_smartpay_outer.pth").write_text(
-        "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in outer) + "\n")
-    return python
 
 
 def plugin_code_lines(path: Path) -> int:

@@ -42,7 +42,6 @@ def ssh_serve(host, port, host_key, password_auth, max_sessions, max_per_account
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    logging.getLogger("asyncssh").setLevel(logging.WARNING)
     core = open_core()  # refuses an out-of-date schema before anyone connects
     path = Path(host_key) if host_key else host_keys.default_path()
     key, created = host_keys.load_or_create(path)
@@ -110,7 +109,8 @@ def keys_list(login_, as_json):
 @click.option("--login", "login_", required=True, metavar="L")
 @click.option("--fingerprint", required=True, metavar="SHA256:…", help="As `smartpay keys list` shows it.")
 def keys_remove(login_, fingerprint):
-    """Remove a key; new connections with it are refused (open sessions run until they end)."""
+    """Remove a key: new connections with it are refused, and `ssh serve` ends the sessions it
+    opened within 10 seconds."""
     core = open_core()
     core.ssh_keys.remove(login_, fingerprint)
     click.echo(f"removed {fingerprint} from {login_}")

@@ -4,8 +4,8 @@
   (`smartpay keys add`, or "SSH keys" in the desk). Passwords only with `--password-auth`, and
   then through the core's login, so wrong passwords count toward the same lock-out.
 - A session is a shell request with a pty: it gets its own desk process (desk_process). Exec
-  (`ssh host ls`), subsystems (sftp), a shell without a pty, and TCP/UNIX forwarding are refused
-  and logged; agent and X11 forwarding are switched off in asyncssh.
+  (`ssh host ls`), subsystems (sftp), a shell without a pty, and TCP/UNIX, agent and X11
+  forwarding are refused and logged (agent and X11 through asyncssh's log: denials.py).
 - Caps on sessions per account and in total, an idle timeout (no key from the client), and every
   connect, disconnect and refusal in the core's audit log.
 - SIGTERM/SIGINT: stop listening, tell each session, hang up every desk, then exit.
@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncssh
 
+from .denials import ForwardingDenials
 from .desk_process import DeskProcess
 
 log = logging.getLogger("smartpay.ssh")
@@ -36,6 +37,9 @@ class Limits:
     max_per_account: int = 5
     idle_seconds: float = 900.0
     password_auth: bool = False
+    # How often a keyed session asks whether its key is still registered: removing a leaked key
+    # must also end the sessions it opened, not only refuse new ones.
+    key_check_seconds: float = 10.0
 
 
 class Gate:
@@ -48,6 +52,7 @@ class Gate:
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ssh-core")
         self.sessions: set[DeskSession] = set()
         self.pending: set[asyncio.Future] = set()
+        self.denials = ForwardingDenials()
 
     async def call(self, fn, *args, **kwargs) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: fn(*args, **kwargs))
@@ -82,14 +87,17 @@ class DeskConnection(asyncssh.SSHServer):
         self.actor = None
         self.method = ""
         self.key_fingerprint = ""
+        self.key_line = ""
         self.tried: list[str] = []
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         host, port = (conn.get_extra_info("peername") or ("?", 0))[:2]
         self.peer = f"{host}:{port}"
+        self.log_context = self.gate.denials.watch(conn, self._refuse)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.gate.denials.forget(self.log_context)
         if self.actor is None:
             self.gate.audit(self.login, "ssh.refused", address=self.peer, reason="authentication",
                             tried=",".join(self.tried) or "none")
@@ -105,13 +113,13 @@ class DeskConnection(asyncssh.SSHServer):
 
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         fingerprint = key.get_fingerprint("sha256")
-        actor = await self.gate.call(self.gate.core.ssh_keys.account_for_key, username,
-                                     key.export_public_key("openssh").decode())
+        line = key.export_public_key("openssh").decode()
+        actor = await self.gate.call(self.gate.core.ssh_keys.account_for_key, username, line)
         if actor is None:
             if f"key {fingerprint}" not in self.tried:
                 self.tried.append(f"key {fingerprint}")
             return False
-        self.actor, self.method, self.key_fingerprint = actor, "key", fingerprint
+        self.actor, self.method, self.key_fingerprint, self.key_line = actor, "key", fingerprint, line
         return True
 
     def password_auth_supported(self) -> bool:
@@ -231,7 +239,7 @@ class DeskSession(asyncssh.SSHServerSession):
                         term=self.term, size=f"{self.size[0]}x{self.size[1]}")
         asyncio.get_running_loop().add_reader(self.desk.master, self._desk_output)
         self.last_input = time.monotonic()  # idle time counts from the desk's start, not the handshake
-        self.watch = asyncio.ensure_future(self._watch_idle())
+        self.watch = asyncio.ensure_future(self._watch())
 
     # -- the pump --------------------------------------------------------------------------
     def _desk_output(self) -> None:
@@ -271,14 +279,26 @@ class DeskSession(asyncssh.SSHServerSession):
     def connection_lost(self, exc: Exception | None) -> None:
         self.end("connection lost" if exc else "client closed")
 
-    async def _watch_idle(self) -> None:
-        idle = self.gate.limits.idle_seconds
+    async def _watch(self) -> None:
+        """Ends the session after `idle_seconds` without a key from the client, or once the key
+        that opened it is no longer registered to its account."""
+        limits = self.gate.limits
+        next_key_check = time.monotonic() + limits.key_check_seconds
         while self.ending is None:
-            left = idle - (time.monotonic() - self.last_input)
+            now = time.monotonic()
+            left = limits.idle_seconds - (now - self.last_input)
             if left <= 0:
-                self.end("idle timeout", f"no key for {idle:.0f} seconds; disconnected")
+                self.end("idle timeout", f"no key for {limits.idle_seconds:.0f} seconds; disconnected")
                 return
-            await asyncio.sleep(min(left, 5.0))
+            if self.connection.key_line and now >= next_key_check:
+                next_key_check = now + limits.key_check_seconds
+                still = await self.gate.call(self.gate.core.ssh_keys.account_for_key, self.login,
+                                             self.connection.key_line)
+                if still is None and self.ending is None:
+                    self.end("key removed", "the SSH key of this session was removed; disconnected")
+                    return
+            waits = [left, 5.0] + ([next_key_check - now] if self.connection.key_line else [])
+            await asyncio.sleep(max(0.05, min(waits)))
 
     # -- the end ---------------------------------------------------------------------------
     def say(self, message: str) -> None:
@@ -319,6 +339,7 @@ async def serve(core, host: str, port: int, host_key, limits: Limits, child_env:
                 ready=None) -> None:
     """Serve until SIGTERM or SIGINT. `ready(port)` is called once listening."""
     gate = Gate(core, limits, child_env)
+    gate.denials.install()
     server = await asyncssh.create_server(
         lambda: DeskConnection(gate), host, port, server_host_keys=[host_key],
         encoding=None, agent_forwarding=False, x11_forwarding=False, allow_scp=False,
@@ -339,3 +360,4 @@ async def serve(core, host: str, port: int, host_key, limits: Limits, child_env:
         await server.wait_closed()
         await gate.drain()
         gate.pool.shutdown(wait=True)
+        gate.denials.uninstall()

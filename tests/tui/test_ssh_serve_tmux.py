@@ -1,11 +1,13 @@
 """`smartpay ssh serve` end to end with the real OpenSSH client in tmux: a keyed operator reaches
 its desk already logged in and pays a credit order; unknown keys and wrong passwords are refused
-(the password through the desk's own lock-out); commands, sftp and forwarding are refused and
-audited; 20 sessions run at once and the 21st is turned away; a killed client, the idle timeout
+(the password through the desk's own lock-out); commands, sftp and port, agent and X11 forwarding
+are refused and audited; 20 sessions run at once and the 21st is turned away; a killed client, the idle timeout
 and SIGTERM leave no desk process behind. SQLite only (marker `tui`): the server calls the same
 core services the PostgreSQL run covers."""
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import time
@@ -121,6 +123,34 @@ def test_commands_sftp_and_forwarding_are_refused_and_audited(served, tmp_path):
     assert desk_pids(served.db) == []
 
 
+def test_agent_and_x11_forwarding_are_refused_and_audited(served, tmp_path):
+    # -A and -X ask before the command; ssh asks for neither without an agent to forward (a real
+    # ssh-agent here, ended below) and a DISPLAY.
+    agent_socket = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(agent_socket)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        wait_until(agent_socket.exists, 10, "ssh-agent did not start")
+        env = {**os.environ, "DISPLAY": ":0", "SSH_AUTH_SOCK": str(agent_socket)}
+        asked = subprocess.run(served.ssh_args("-T", "-A", "-X", "-v") + ["ls"], capture_output=True, text=True,
+                               timeout=30, env=env)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+    assert "Requesting authentication agent forwarding" in asked.stderr
+    assert "Requesting X11 forwarding" in asked.stderr
+    assert asked.returncode != 0 and asked.stdout == ""
+    wait_until(lambda: sum(1 for a, _, d in served.audit() if a == "ssh.refused" and "forwarding" in d) >= 2, 10,
+               "the agent and X11 refusals were not audited")
+    refused = [(target, json.loads(detail)) for a, target, detail in served.audit() if a == "ssh.refused"]
+    reasons = {detail["reason"]: (target, detail) for target, detail in refused}
+    assert "agent forwarding" in reasons and "X11 forwarding" in reasons
+    for what in ("agent forwarding", "X11 forwarding"):
+        target, detail = reasons[what]
+        assert target == "aktest" and detail["address"].startswith("127.0.0.1:")  # who asked, from where
+    assert "asyncssh" not in served.server_log()  # asyncssh's own INFO lines stay out of the server's log
+
+
 def test_twenty_sessions_at_once_the_21st_turned_away_and_killed_clients_leave_nothing(served):
     terminals = [served.terminal() for _ in range(20)]
     for t in terminals:
@@ -132,6 +162,18 @@ def test_twenty_sessions_at_once_the_21st_turned_away_and_killed_clients_leave_n
     wait_until(lambda: desk_pids(served.db) == [], 10, "desk processes outlived their clients")
     wait_until(lambda: sum(1 for a, _, _ in served.audit() if a == "ssh.session_end") == 20, 10,
                "every session end audited")
+
+
+def test_removing_a_key_ends_the_sessions_it_opened(served):
+    t = served.terminal()
+    t.wait_for("Subscription", "AK Test Distribution")
+    fingerprint = json.loads(served.cli("keys", "list", "--login", "aktest", "--json").stdout)[0]["fingerprint"]
+    served.cli("keys", "remove", "--login", "aktest", "--fingerprint", fingerprint)
+    t.wait_for("the SSH key of this session was removed; disconnected", timeout=30)
+    wait_until(lambda: desk_pids(served.db) == [], 10, "the removed key's desk was left running")
+    assert any('"reason": "key removed"' in d for a, _, d in served.audit() if a == "ssh.session_end")
+    again = subprocess.run(served.ssh_args("-T") + ["ls"], capture_output=True, text=True, timeout=30)
+    assert again.returncode == 255 and "Permission denied" in again.stderr  # and no new connection
 
 
 def test_a_resize_reaches_the_desk(served):
