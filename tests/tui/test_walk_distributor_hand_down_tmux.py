@@ -118,11 +118,13 @@ def test_distributor_allocates_credits_to_an_installer_and_bad_amounts_move_noth
     t.at("Type to search · ↓ pick from list · Enter submits")
     t.type("inst_credit")
     t.press("Enter")                                          # submits
-    screen = t.at(f"Amount: {before + 1} is more than your available credit ({before})")
+    # The refusal under Amount, wrapped in the modal at 80 columns (the desk behind shows through
+    # beside it, so the two lines are read apart).
+    screen = t.at(f"Amount: {before + 1} is more than your available credit", f"({before})")
     assert "inst_credit" in screen.split("User", 1)[1]        # the user typed is still there
     t.at("Whole credits, up to your balance")                 # the focus is back on Amount
     for bad, problem in (("0", "must be greater than 0"), ("-5", "must be greater than 0"),
-                         ("ten", "'ten' is not a whole number"), ("2.5", "'2.5' is not a whole number")):
+                         ("ten", "“ten” is not a whole number"), ("2.5", "“2.5” is not a whole number")):
         clear_amount(t)
         assert "Amount: " not in flat(t.steady())             # the stale refusal went with the value it named
         t.keys("--", bad, literal=True)                      # "--": "-5" is text, not a tmux flag

@@ -109,7 +109,7 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
         user = self.query_one("#assign-user", Input)
         with user.prevent(Input.Changed):
             user.value = event.option.id or ""
-        self.query_one("#field-user", FormField).set_error(None)
+        self.query_one("#field-user", FormField).set_error(None)  # set without Input.Changed: clear it here
         self.query_one("#assign-submit", Button).focus()
 
     def action_to_list(self) -> None:
@@ -117,14 +117,6 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
             self.query_one("#assign-users", OptionList).focus()
         else:
             self.focus_next()
-
-    @on(Input.Changed, "#assign-amount")
-    @on(Input.Changed, "#assign-user")
-    def _edited(self, event: Input.Changed) -> None:
-        # A refusal is about the value it named: once that value is edited, it no longer applies.
-        field = (event.input.id or "").removeprefix("assign-")
-        if field in FIELDS:
-            self.query_one(f"#field-{field}", FormField).set_error(None)
 
     @on(Input.Submitted, "#assign-amount")
     def _amount_entered(self) -> None:
