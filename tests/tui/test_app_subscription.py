@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from pane_harness import settle
 from shell_helpers import open_section
 
 from smartpay.tui.app import SmartpayApp
@@ -42,6 +43,9 @@ async def test_new_subscription_opens_the_wizard_and_reloads_after_an_order(sess
         pane.action_new_subscription()
         await pilot.pause()
         assert type(app.screen).__name__ == "SubscriptionWizard"
+        # Pay comes after the wizard has loaded: closing it while its steps are still mounting
+        # raced them (a step's on_mount querying children already removed) on a loaded machine.
+        await settle(pilot)
         reloads = []
         pane._load = lambda: reloads.append(1)
         app.screen.dismiss("12345678901234567")  # as after Pay: the pane reads the expiries again
