@@ -26,6 +26,8 @@ HINTS = {
     "assign-amount": "Whole credits, up to your balance · Enter: next",
     "assign-user": "Type to search · ↓ pick from list · Enter submits",
     "assign-users": "Enter picks the highlighted user",
+    "assign-submit": "Enter: check, then confirm the assignment",
+    "assign-cancel": "Enter: close without assigning",
 }
 
 
