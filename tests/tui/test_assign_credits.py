@@ -57,7 +57,7 @@ async def test_r11_assign_with_confirmation_updates_balance_and_log(session_for,
         assert app.screen.__class__.__name__ == "HomeScreen"
         assert "Available Credit: 110" in str(pane.query_one("#available-credit").render())
         top = [str(c) for c in pane.query_one("#ledger-table", DataTable).get_row_at(0)]
-        assert top[1:5] == ["Assigned Out", "-250", "110", "inst_credit"]
+        assert top[1:5] == ["Assigned Out", "-250", "inst_credit", "110"]
     # The ledger pair (R11): assign_out for the distributor, assign_in for the installer.
     out = demo_core.credits.log(demo_core.auth.actor("aktest"))[0]
     into = demo_core.credits.log(demo_core.auth.actor("inst_credit"))[0]
