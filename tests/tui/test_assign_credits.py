@@ -57,7 +57,7 @@ async def test_r11_assign_with_confirmation_updates_balance_and_log(session_for,
         assert app.screen.__class__.__name__ == "HomeScreen"
         assert "Available Credit: 110" in str(pane.query_one("#available-credit").render())
         top = [str(c) for c in pane.query_one("#ledger-table", DataTable).get_row_at(0)]
-        assert top[1:5] == ["Assigned Out", "-250", "110", "inst_credit"]
+        assert top[1:5] == ["Assigned Out", "-250", "inst_credit", "110"]
     # The ledger pair (R11): assign_out for the distributor, assign_in for the installer.
     out = demo_core.credits.log(demo_core.auth.actor("aktest"))[0]
     into = demo_core.credits.log(demo_core.auth.actor("inst_credit"))[0]
@@ -119,3 +119,26 @@ async def test_a_sub_distributor_cannot_assign_outside_its_own_downline(session_
         await settle(pilot)
         assert "no account 'inst_credit' in your downline" in _error(modal, "user")
     assert demo_core.credits.balance(demo_core.auth.actor("inst_credit").id) == 100
+
+
+@pytest.mark.asyncio
+async def test_the_hint_describes_the_focused_control(session_for):
+    """The line under the list says what Enter does where the focus is, Submit and Cancel too."""
+    app = desk_app(session_for("aktest"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, modal = await _open_assign(pilot)
+        hint = lambda: str(modal.query_one("#assign-hint").render())  # noqa: E731
+        assert hint().startswith("Whole credits")
+        await _fill(pilot, modal, "30", "inst_credit")
+        users = modal.query_one("#assign-users", OptionList)
+        users.focus()
+        await pilot.pause()
+        assert hint() == "Enter picks the highlighted user"
+        await pilot.press("enter")                                # picks: the focus moves on to Submit
+        await pilot.pause()
+        assert app.focused is modal.query_one("#assign-submit")
+        assert hint() == "Enter: check, then confirm the assignment"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is modal.query_one("#assign-cancel")
+        assert hint() == "Enter: close without assigning"

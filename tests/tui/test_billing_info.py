@@ -86,7 +86,7 @@ async def test_r10_billing_saves_through_the_core_and_returns_the_view(session_f
 
 
 @pytest.mark.asyncio
-async def test_escape_closes_without_saving(session_for, demo_core):
+async def test_escape_then_discard_closes_without_saving(session_for, demo_core):
     from pane_harness import desk_app
     app = desk_app(session_for("aktest"))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -94,6 +94,9 @@ async def test_escape_closes_without_saving(session_for, demo_core):
         modal = await _open(pilot, results)
         modal.query_one("#billing-company", Input).value = "Changed Ltd"
         await pilot.press("escape")
+        await settle(pilot)
+        assert results == []                      # changed: it asks first (tests/tui/test_form_discard.py)
+        await pilot.press("y")                    # Discard
         await settle(pilot)
     assert results == [None]
     assert demo_core.billing.get(demo_core.auth.actor("aktest")).company == "AK Test Ltd"

@@ -39,9 +39,9 @@ async def test_r11_distributor_sees_balance_sparkline_and_ledger_in_platform_tim
         rows = _cells(pane)
         # Newest first: the demo sold 500 offline, then assigned 100 to inst_credit and 40 to pm_credit.
         assert rows == [
-            ["2025-09-10 14:00", "Assigned Out", "-40", "360", "pm_credit", "--", ""],
-            ["2025-09-10 14:00", "Assigned Out", "-100", "400", "inst_credit", "--", ""],
-            ["2025-09-10 14:00", "Purchase", "+500", "500", "--", "--", "DEMO-INV-0001 (offline sale)"],
+            ["2025-09-10 14:00", "Assigned Out", "-40", "pm_credit", "360", "--", ""],
+            ["2025-09-10 14:00", "Assigned Out", "-100", "inst_credit", "400", "--", ""],
+            ["2025-09-10 14:00", "Purchase", "+500", "--", "500", "--", "DEMO-INV-0001 (offline sale)"],
         ]
         assert "3 entries" in str(pane.query_one("#ledger-status").render())
 
@@ -52,7 +52,7 @@ async def test_filter_by_text_and_type_refills_the_table(session_for):
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_section(pilot, "credit_logs")
         await _type(pilot, pane, "inst_cr")
-        assert [r[4] for r in _cells(pane)] == ["inst_credit"]
+        assert [r[3] for r in _cells(pane)] == ["inst_credit"]
         assert "1 of 3 entries" in str(pane.query_one("#ledger-status").render())
 
         pane.query_one("#ledger-filter", Input).value = ""
@@ -93,7 +93,7 @@ async def test_installer_ledger_shows_what_was_assigned_in(session_for):
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_section(pilot, "credit_logs")
         assert "Available Credit: 100" in str(pane.query_one("#available-credit").render())
-        assert _cells(pane) == [["2025-09-10 14:00", "Assigned In", "+100", "100", "aktest", "--", ""]]
+        assert _cells(pane) == [["2025-09-10 14:00", "Assigned In", "+100", "aktest", "100", "--", ""]]
 
 
 @pytest.mark.asyncio
@@ -181,3 +181,21 @@ async def test_ten_thousand_entry_ledger_loads_and_filters(session_for, demo_cor
         expected = [f"BULK-{i:05d}" for i in range(9999, 9989, -1) if i % 3]
         assert [r[6] for r in _cells(pane)] == expected
         assert pane.page == 0
+
+
+@pytest.mark.asyncio
+async def test_a_ledger_row_says_with_whom_at_80_columns(session_for):
+    """Issue 10 #12: "Assigned Out -100" names who received them without scrolling."""
+    app = desk_app(session_for("aktest"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_section(pilot, "credit_logs")
+        table = pane.query_one("#ledger-table", DataTable)
+        shown = table.scrollable_content_region.width
+        left = 0
+        for column in table.columns.values():
+            if str(column.label) == "Counterparty":
+                break
+            left += column.get_render_width(table)
+        assert left + column.get_render_width(table) <= shown
+        assert [str(c.label) for c in table.columns.values()][:4] == \
+            ["Time (GMT+8)", "Type", "Amount", "Counterparty"]

@@ -86,6 +86,7 @@ async def test_escape_on_a_half_done_wizard_asks_first(session_for):
         await pilot.press("escape")
         await calm(pilot)
         assert isinstance(pilot.app.screen, ConfirmDialog)
+        assert pilot.app.focused is pilot.app.screen.query_one("#confirm-no")  # Stay first: Enter loses nothing
         await pilot.press("escape")                                 # Esc again: stay
         await calm(pilot)
         assert pilot.app.screen is wizard and wizard.page == "details"

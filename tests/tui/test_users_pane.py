@@ -229,3 +229,29 @@ async def test_ten_thousand_installers_load_and_filter(session_for):
         pane._debounce.flush()
         await pilot.pause()
         assert table_logins(pane) == ["bulk_09997"]
+
+
+def _footer(app) -> str:
+    width, height = app.size
+    return "".join(seg.text for seg in app.screen._compositor.render_strips()[height - 1])  # noqa: SLF001
+
+
+@pytest.mark.asyncio
+async def test_edit_key_stays_shown_and_works_in_the_search_box(session_for):
+    """The search box is an Input, whose own ctrl+e (end of line) used to hide "^e Edit"."""
+    app = SmartpayApp(session_for("aktest").core, session=session_for("aktest"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_section(pilot, "users")
+        pane.query_one(VirtualTable).focus()
+        await pilot.pause()
+        assert "^e Edit" in _footer(app)
+        pane.query_one("#users-search", Input).focus()
+        await pilot.press(*"harbour")
+        await pilot.pause(0.3)  # the debounce
+        await settle(pilot)
+        assert app.focused is pane.query_one("#users-search", Input)
+        assert "^e Edit" in _footer(app)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "UserModal"
+        assert str(app.screen.query_one("#user-title").render()) == f"Edit user {table_logins(pane)[0]}"

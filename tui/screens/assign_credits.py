@@ -18,6 +18,7 @@ from smartpay.core.views import AccountView
 from ..session import Session
 from ..widgets.confirm_dialog import ConfirmDialog
 from ..widgets.form_field import FormField, mark_form
+from ..widgets.form_guard import GuardedForm
 from ..workers import CoreAnswers, core_work
 
 # What the focused box expects, on one line under the list (operators at 80×24 see no tooltips).
@@ -25,14 +26,18 @@ HINTS = {
     "assign-amount": "Whole credits, up to your balance · Enter: next",
     "assign-user": "Type to search · ↓ pick from list · Enter submits",
     "assign-users": "Enter picks the highlighted user",
+    "assign-submit": "Enter: check, then confirm the assignment",
+    "assign-cancel": "Enter: close without assigning",
 }
 
 
-class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
+class AssignCreditsModal(GuardedForm, CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
     CSS_PATH = "assign_credits.tcss"
+    DISCARD_QUESTION = "Discard this assignment?"
+    DISCARD_DETAIL = "The amount and user you typed will be lost; nothing has been assigned."
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="assign.submit", tooltip="Check and confirm the assignment"),
-        Binding("escape", "cancel", "Cancel", id="assign.cancel", tooltip="Close without assigning"),
+        Binding("escape", "cancel", "Cancel", id="assign.cancel", tooltip="Close without assigning (asks first if you typed something)"),
         Binding("down", "to_list", "Users", show=False, id="assign.users",
                 tooltip="Move from the user box to the list of your downline"),
     ]
@@ -171,4 +176,4 @@ class AssignCreditsModal(CoreAnswers, ModalScreen[tuple[str, int, int] | None]):
 
     @on(Button.Pressed, "#assign-cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.action_leave_form()

@@ -14,6 +14,7 @@ from smartpay.core.views import BillingInfoView
 
 from ..session import Session
 from ..widgets.form_field import FormField, mark_form
+from ..widgets.form_guard import GuardedForm
 from ..workers import CoreAnswers, core_work
 
 # (field name as the core names it, input id, placeholder)
@@ -26,11 +27,13 @@ FIELDS = (
 )
 
 
-class BillingInfoModal(CoreAnswers, ModalScreen[BillingInfoView | None]):
+class BillingInfoModal(GuardedForm, CoreAnswers, ModalScreen[BillingInfoView | None]):
     CSS_PATH = "billing_info.tcss"
+    DISCARD_QUESTION = "Discard your changes to the billing information?"
+    DISCARD_DETAIL = "What you typed will be lost; the saved billing information stays as it was."
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="billing.save", tooltip="Check and save the billing information"),
-        Binding("escape", "cancel", "Cancel", id="billing.cancel", tooltip="Close without saving"),
+        Binding("escape", "cancel", "Cancel", id="billing.cancel", tooltip="Close without saving (asks first if you changed something)"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -66,6 +69,7 @@ class BillingInfoModal(CoreAnswers, ModalScreen[BillingInfoView | None]):
             for value, (_, input_id, _) in zip((info.company, info.attn, info.address, info.tel, info.fax), FIELDS):
                 self.query_one(f"#{input_id}", Input).value = value
         self.query_one("#billing-box").loading = False
+        self.remember_form()   # what was read is what it opened with
         self.query_one(f"#{FIELDS[0][1]}", Input).focus()
 
     def values(self) -> list[str]:
@@ -105,4 +109,4 @@ class BillingInfoModal(CoreAnswers, ModalScreen[BillingInfoView | None]):
 
     @on(Button.Pressed, "#billing-cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.action_leave_form()

@@ -25,8 +25,11 @@ from ..widgets.tcss_file import beside
 from ..workers import core_work
 
 # Fixed widths: with auto-width the DataTable measures every cell of a refilled page on the next
-# idle, which was most of the key-to-paint time of a filter keystroke.
-COLUMNS = (("Time ({zone})", 16), ("Type", 12), ("Amount", 9), ("Balance After", 13), ("Counterparty", 14),
+# idle, which was most of the key-to-paint time of a filter keystroke. What identifies an entry
+# first: when, what, how much and with whom ("Assigned Out -30 inst_credit") fit at 80 columns;
+# the running balance follows (the current one is above the table), then order and reference
+# (issue 10 #12).
+COLUMNS = (("Time ({zone})", 16), ("Type", 12), ("Amount", 9), ("Counterparty", 14), ("Balance After", 13),
            ("Order", 17), ("Reference", 28))
 PAGE_SIZE = 100
 
@@ -158,8 +161,8 @@ class CreditLogsPane(SectionPane):
         fmt = self.core.ptime.short
         table = self.query_one("#ledger-table", DataTable)
         table.clear()
-        table.add_rows([(fmt(e.at), kind_label(e.kind), f"{e.amount:+,}", f"{e.balance_after:,}",
-                         e.counterparty_login or "--", e.order_txn or "--", e.reference or "")
+        table.add_rows([(fmt(e.at), kind_label(e.kind), f"{e.amount:+,}", e.counterparty_login or "--",
+                         f"{e.balance_after:,}", e.order_txn or "--", e.reference or "")
                         for e in rows])
         self.query_one("#ledger-status", Static).update(self._status(start, len(rows)))
         self.refresh_bindings()

@@ -17,6 +17,7 @@ from smartpay.core.views import CsvExport
 from ..session import Session
 from ..widgets.confirm_dialog import ConfirmDialog
 from ..widgets.form_field import FormField, mark_form
+from ..widgets.form_guard import GuardedForm
 from ..workers import CoreAnswers, core_work
 
 
@@ -32,11 +33,13 @@ def default_csv_path(session: Session, folder: Path | None = None) -> Path:
     return candidate
 
 
-class ExportCsvModal(CoreAnswers, ModalScreen[CsvExport | None]):
+class ExportCsvModal(GuardedForm, CoreAnswers, ModalScreen[CsvExport | None]):
     CSS_PATH = "export_csv.tcss"
+    DISCARD_QUESTION = "Discard the file name you typed?"
+    DISCARD_DETAIL = "Nothing has been written."
     BINDINGS = [
         Binding("ctrl+s", "export", "Export", id="export.submit", tooltip="Write the CSV file"),
-        Binding("escape", "cancel", "Cancel", id="export.cancel", tooltip="Close without writing"),
+        Binding("escape", "cancel", "Cancel", id="export.cancel", tooltip="Close without writing (asks first if you changed the name)"),
     ]
 
     def __init__(self, session: Session, *, kind: str | None = None, text: str = "", rows: int | None = None,
@@ -93,4 +96,4 @@ class ExportCsvModal(CoreAnswers, ModalScreen[CsvExport | None]):
 
     @on(Button.Pressed, "#export-cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.action_leave_form()

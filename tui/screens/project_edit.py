@@ -19,14 +19,17 @@ from smartpay.core.views import ProjectView
 
 from ..session import Session
 from ..widgets.form_field import FormField, mark_form
+from ..widgets.form_guard import GuardedForm
 from ..widgets.grants import GRANT_OPTIONS, GrantSelect
 from ..workers import CoreAnswers, core_work
 
 
-class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
+class ProjectEditModal(GuardedForm, CoreAnswers, ModalScreen[ProjectView | None]):
     CSS_PATH = "project_edit.tcss"
+    DISCARD_QUESTION = "Discard your Pay By PM change?"
+    DISCARD_DETAIL = "The project keeps the Pay By PM it had."
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="project.cancel", tooltip="Close without saving"),
+        Binding("escape", "cancel", "Cancel", id="project.cancel", tooltip="Close without saving (asks first if you changed something)"),
         Binding("ctrl+s", "save", "Save", id="project.save", tooltip="Save Pay By PM"),
     ]
 
@@ -124,4 +127,4 @@ class ProjectEditModal(CoreAnswers, ModalScreen[ProjectView | None]):
 
     @on(Button.Pressed, "#project-cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.action_leave_form()

@@ -13,13 +13,17 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..session import Session
 from ..widgets.form_field import FormField, mark_form
+from ..widgets.form_guard import GuardedForm
 from ..workers import CoreAnswers, core_work
 
 
-class SshKeysModal(CoreAnswers, ModalScreen[None]):
+class SshKeysModal(GuardedForm, CoreAnswers, ModalScreen[None]):
     CSS_PATH = "ssh_keys.tcss"
+    DISCARD_QUESTION = "Discard the key you pasted?"
+    DISCARD_DETAIL = "It has not been added."
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close", id="ssh_keys.close", tooltip="Close"),
+        Binding("escape", "leave_form", "Close", id="ssh_keys.close",
+                tooltip="Close (asks first if a key is pasted but not added)"),
         Binding("d", "remove", "Remove key", id="ssh_keys.remove", tooltip="Remove the highlighted key"),
     ]
 

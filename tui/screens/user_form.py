@@ -17,6 +17,7 @@ from smartpay.core.views import AccountView
 
 from ..session import Session
 from ..widgets.form_field import FormField, mark_form
+from ..widgets.form_guard import GuardedForm
 from ..widgets.grants import GRANT_OPTIONS
 from ..workers import CoreAnswers, core_work
 
@@ -29,10 +30,10 @@ def form_row(label: str, widget: Widget, row_id: str | None = None) -> FormField
     return FormField(label, input_id=widget.id or "", control=widget, label_width=LABEL_WIDTH, id=row_id)
 
 
-class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
+class UserModal(GuardedForm, CoreAnswers, ModalScreen[AccountView | None]):
     CSS_PATH = "user_form.tcss"
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="user.cancel", tooltip="Close without saving"),
+        Binding("escape", "cancel", "Cancel", id="user.cancel", tooltip="Close without saving (asks first if you changed something)"),
         Binding("ctrl+s", "save", "Save", id="user.save", tooltip="Save this user"),
     ]
 
@@ -43,6 +44,7 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
         self.session = session
         self.user = user
         self.parents = list(parents)
+        self.DISCARD_QUESTION = f"Discard your changes to {user.login}?" if user else "Discard the new user?"
 
     def compose(self) -> ComposeResult:
         user = self.user
@@ -119,4 +121,4 @@ class UserModal(CoreAnswers, ModalScreen[AccountView | None]):
 
     @on(Button.Pressed, "#user-cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.action_leave_form()

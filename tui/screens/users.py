@@ -45,7 +45,9 @@ class UsersPane(SectionPane):
     )
     BINDINGS = [
         Binding("ctrl+n", "new_user", "New", id="users.new", tooltip="Add an installer or sub-distributor"),
-        Binding("ctrl+e", "edit_user", "Edit", id="users.edit", tooltip="Edit the highlighted user"),
+        # priority: the search box (an Input, whose own ctrl+e is end-of-line) keeps Edit shown and working.
+        Binding("ctrl+e", "edit_user", "Edit", id="users.edit", tooltip="Edit the highlighted user",
+                priority=True),
         Binding("slash", "search", "Search", id="users.search", show=False, tooltip="Jump to the search box"),
         Binding("ctrl+r", "reload", "Reload", id="users.reload", show=False, tooltip="Load the list again"),
     ]

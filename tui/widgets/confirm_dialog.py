@@ -1,5 +1,6 @@
 """A yes/no question before a step that changes something ("Assign 500 credits to inst_credit?",
-"Cancel order …?"). Returns True or False through dismiss()."""
+"Cancel order …?"). Returns True or False through dismiss(). `safe_first`: No (the choice that
+loses nothing, e.g. "Keep editing") has the focus when the dialog opens, so Enter is safe."""
 from __future__ import annotations
 
 from textual import on
@@ -18,8 +19,9 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, question: str, detail: str = "", *, yes: str = "Yes", no: str = "No",
-                 title: str = "Please confirm") -> None:
+                 title: str = "Please confirm", safe_first: bool = False) -> None:
         super().__init__(classes="confirm-dialog")
+        self.safe_first = safe_first
         self.question, self.detail, self.yes, self.no, self.title_text = question, detail, yes, no, title
 
     def compose(self) -> ComposeResult:
@@ -34,7 +36,7 @@ class ConfirmDialog(ModalScreen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-yes", Button).focus()
+        self.query_one("#confirm-no" if self.safe_first else "#confirm-yes", Button).focus()
 
     @on(Button.Pressed, "#confirm-yes")
     def _yes(self) -> None:

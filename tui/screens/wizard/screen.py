@@ -232,7 +232,7 @@ class SubscriptionWizard(QuoteSteps, CoreAnswers, Screen[str | None]):
         detail = (f"Order {self.placed_txn} stays open: pay it from Orders before its window closes."
                   if self.placed_txn else "Your choices in this wizard will be lost.")
         self.app.push_screen(ConfirmDialog("Leave the subscription wizard?", detail, yes="Leave", no="Stay",
-                                           title="Leave the wizard"), self._close_answered)
+                                           title="Leave the wizard", safe_first=True), self._close_answered)
 
     def _close_answered(self, leave: bool | None) -> None:
         if leave:
