@@ -5,6 +5,7 @@ the other staying — and saves."""
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from walk_support import desk, walk_marks  # noqa: F401 (fixture)
 
@@ -46,11 +47,18 @@ def test_distributor_new_user_sees_every_bad_field_in_place_fixes_and_saves(desk
     t.type("nora_lim")
     screen = inside(t.at("nora_lim"))
     assert LOGIN_PROBLEM not in screen and EMAIL_PROBLEM in screen
-    t.press("Tab", "Tab", "End")                   # Login → Name → Email (Tab selects it all: End)
-    t.type("example.com")
+    t.press("Tab", "Tab")                          # Login → Name → Email: Tab selects its text,
+    t.steady()                                     # so typing replaces it (once the focus has moved)
+    t.type("nora@example.com")
     screen = inside(t.at("nora@example.com"))
-    assert EMAIL_PROBLEM not in screen
+    assert EMAIL_PROBLEM not in screen and "Nora Lim" in screen
     t.press("C-s")
+    # Saved: the form closes (its own fields also say "nora_lim" and "Pay by Installer", so wait
+    # for the title to go before reading the Users list behind it).
+    deadline = time.monotonic() + 60
+    while "New user" in t.screen():
+        assert time.monotonic() < deadline, f"the form did not close after Save:\n{t.screen()}"
+        time.sleep(0.2)
     screen = t.at("nora_lim", "Pay by Installer")
     assert "New user" not in screen
     with sqlite3.connect(t.db_path) as db:
