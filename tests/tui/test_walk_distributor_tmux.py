@@ -5,6 +5,9 @@ coupon), manual renew (PayPal), auto renew (Stripe), and purchase credits for an
 "Test 1" in credits) is walked by test_demo_tmux.py."""
 from __future__ import annotations
 
+import subprocess
+import time
+
 import pytest
 
 from walk_support import desk, walk_marks  # noqa: F401 (fixture)
@@ -73,6 +76,15 @@ def test_distributor_renews_manually_and_pays_with_paypal(desk):
     assert f"Pay {total} USD with PayPal" in screen
     t.press("C-s")
     t.at("curl -X POST", "checkoutnow")        # the hosted page (QR code, URL)
+    # c copies the whole address with OSC 52; a tmux that accepts it (set-clipboard on) keeps it
+    # as a paste buffer, so the test reads what the operator's terminal would put on his clipboard.
+    subprocess.run(["tmux", "set-option", "-s", "set-clipboard", "on"], check=True)
+    t.press("c")
+    deadline = time.monotonic() + 30
+    while (copied := subprocess.run(["tmux", "show-buffer"], capture_output=True, text=True).stdout) == "":
+        assert time.monotonic() < deadline, f"nothing reached the clipboard:\n{t.screen()}"
+        time.sleep(0.2)
+    assert copied == t.hosted_url("paypal")    # the whole address, on one line
     t.pay_hosted("paypal")
     screen = t.at("Payment Successful", "PayPal")
     assert "Apt 101 (App, Sunrise Community): 2025-10-31 23:59:59" in screen
