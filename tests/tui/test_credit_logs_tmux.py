@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,21 +58,29 @@ class Terminal:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
 
 
-@pytest.fixture
-def terminal(tmp_path):
+@contextmanager
+def seeded_desk(tmp_path: Path, login: str, prefix: str = "smartpay-e2e"):
+    """The real `smartpay` desk in a new 80×24 tmux session, on a freshly seeded demo database
+    (fixed clock), opened on `login`'s password prompt; the session is killed afterwards."""
     db = f"sqlite:///{tmp_path / 'desk.db'}"
     env = {**os.environ, "SMARTPAY_FAKE_NOW": FAKE_NOW}
     seeded = subprocess.run([SMARTPAY, "--db", db, "demo"], env=env, capture_output=True, text=True, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
-    name = f"smartpay-e2e-{uuid.uuid4().hex[:8]}"
-    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "TERM=xterm-256color",
-                        SMARTPAY, "--db", db, "--as", "aktest"])
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "TERM=xterm-256color", SMARTPAY, "--db", db,
+                        "--as", login])
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True,
                    env=env, cwd=tmp_path)
     try:
         yield Terminal(name)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    with seeded_desk(tmp_path, "aktest") as t:
+        yield t
 
 
 def test_r11_assign_credits_end_to_end_in_a_real_terminal(terminal):

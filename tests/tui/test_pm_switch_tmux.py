@@ -4,17 +4,13 @@ switch to "New Commercial" by its name in the header (ctrl+t), then renew its se
 Every wait polls the captured screen; keys go only once the screen shows their step."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import uuid
 
 import pytest
 
 from smartpay.app import demo
 
-from test_credit_logs_tmux import SMARTPAY, Terminal
-from test_demo_tmux import FAKE_NOW
+from test_credit_logs_tmux import seeded_desk
 
 pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="the walk drives the app inside tmux"),
               pytest.mark.tui, pytest.mark.slow]
@@ -22,19 +18,8 @@ pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="the walk 
 
 @pytest.fixture
 def pm_terminal(tmp_path):
-    db = f"sqlite:///{tmp_path / 'desk.db'}"
-    env = {**os.environ, "SMARTPAY_FAKE_NOW": FAKE_NOW}
-    seeded = subprocess.run([SMARTPAY, "--db", db, "demo"], env=env, capture_output=True, text=True, timeout=120)
-    assert seeded.returncode == 0, seeded.stderr
-    name = f"smartpay-pm-{uuid.uuid4().hex[:8]}"
-    command = " ".join([f"SMARTPAY_FAKE_NOW={FAKE_NOW}", "TERM=xterm-256color", SMARTPAY, "--db", db,
-                        "--as", "pm_credit"])
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True,
-                   env=env, cwd=tmp_path)
-    try:
-        yield Terminal(name)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    with seeded_desk(tmp_path, "pm_credit", prefix="smartpay-pm") as t:
+        yield t
 
 
 def test_property_manager_switches_project_and_renews_with_credits(pm_terminal):
