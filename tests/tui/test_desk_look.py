@@ -201,3 +201,27 @@ async def test_subscription_rows_identify_the_item_at_80_columns(session_for):
         text = _lines(app)
         assert "Test 1" in text and "Personnel App" in text   # name and service, not cut away
         assert "GMT+8:00" not in text.split("Expiration (GMT+8)")[1]  # the zone only in the header
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("login", ["aktest", "inst_credit", "pm_credit"])
+async def test_at_80_columns_every_pane_footer_ends_with_quit_and_help(session_for, demo_core, login):
+    # Issue 10 #12: the footer lost its last keys at 80 columns (Orders and Credit Logs cut "^q
+    # Quit" and "f1 Help"). Credit Logs is shown on a middle page, where both page keys show too.
+    from pane_harness import bulk_ledger
+    from smartpay.tui.screens.credit_logs import PAGE_SIZE
+    bulk_ledger(demo_core, login, 2 * PAGE_SIZE + 5)
+    session = session_for(login)
+    app = SmartpayApp(session.core, session=session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for n, section in enumerate(sections_for(session.actor.role), start=1):
+            await pilot.press("escape", str(n))
+            await settle(pilot)
+            if section.key == "credit_logs":
+                await pilot.press("n")
+                await settle(pilot)
+            footer = _lines(app).splitlines()[-1]
+            assert "^q Quit f1 Help" in footer, (section.key, footer)
+            shown = [b.binding.description for b in app.screen.active_bindings.values() if b.binding.show]
+            assert all(description in footer for description in shown), (section.key, footer, shown)

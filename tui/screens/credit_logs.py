@@ -50,12 +50,13 @@ class CreditLogsPane(SectionPane):
     BINDINGS = [
         Binding("a", "assign", "Assign", id="credit_logs.assign",
                 tooltip="Assign credits to a user in your downline"),
-        Binding("x", "export_csv", "Export", id="credit_logs.export",
+        # Short footer labels: with two page keys every key and f1 Help still fit at 80 columns.
+        Binding("x", "export_csv", "CSV", id="credit_logs.export",
                 tooltip="Write the filtered credit log to a CSV file"),
-        Binding("slash", "focus_filter", "Filter", id="credit_logs.filter",
+        Binding("slash", "focus_filter", "Filter", id="credit_logs.filter", show=False,  # the box says "(/)"
                 tooltip="Type to filter by login, order number, reference or type"),
         Binding("t", "focus_type", "Type", show=False, id="credit_logs.type", tooltip="Show one type of entry only"),
-        Binding("r", "refresh", "Refresh", id="credit_logs.refresh", tooltip="Read the credit log again"),
+        Binding("r", "refresh", "Reload", id="credit_logs.refresh", tooltip="Read the credit log again"),
         Binding("n", "page(1)", "Older", id="credit_logs.next_page",
                 tooltip=f"The next {PAGE_SIZE} entries (older)"),
         Binding("p", "page(-1)", "Newer", id="credit_logs.prev_page",

@@ -41,9 +41,14 @@ def load_pane_class(section: Section) -> type[Widget]:
 class HomeScreen(Screen):
     CSS_PATH = "home.tcss"
     BINDINGS = [
-        Binding("ctrl+o", "account_menu", "Account", id="home.account",
+        # Not in the footer: at 80 columns it pushed out the pane's own keys and f1 Help. The
+        # account menu is where the seed puts it, on the account name in the header (▾), and
+        # ctrl+o is listed by f1 Help and offered by the palette.
+        Binding("ctrl+o", "account_menu", "Account", id="home.account", show=False,
                 tooltip="Credit Logs, Billing information, Log out"),
-        Binding("escape", "focus_nav", "Sections", id="home.sections", tooltip="Back to the left column"),
+        # Not in the footer either (the pane's keys and f1 Help come first at 80 columns): the
+        # left column is always on screen and its number keys open a section from anywhere.
+        Binding("escape", "focus_nav", "Sections", id="home.sections", show=False, tooltip="Back to the left column"),
         Binding("ctrl+t", "switch_project", "Project", id="home.project",
                 tooltip="Switch to another of your projects, by name"),
         *[Binding(str(n), f"open_nth({n - 1})", f"Section {n}", show=False, id=f"home.section{n}",

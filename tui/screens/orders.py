@@ -44,9 +44,9 @@ class OrdersPane(SectionPane):
     BINDINGS = [
         Binding("d", "details", "Details", id="orders.details",
                 tooltip="Items, expiries and payment attempts of the highlighted order (or Enter)"),
-        Binding("c", "cancel_order", "Cancel order", id="orders.cancel",
+        Binding("c", "cancel_order", "Cancel", id="orders.cancel",
                 tooltip="Cancel the highlighted order (processing orders only)"),
-        Binding("r", "refresh", "Refresh", id="orders.refresh", tooltip="Read the orders again"),
+        Binding("r", "refresh", "Reload", id="orders.refresh", tooltip="Read the orders again"),
         Binding("p", "pay_order", "Pay", id="orders.pay",
                 tooltip="Pay the highlighted processing order, or go back to its payment page"),
     ]
