@@ -46,12 +46,14 @@ async def test_credit_payment_as_in_the_seed_guide(session_for):
         await next_step(pilot)
         assert wizard.page == "confirm"
         table = wizard.query_one("#wiz-items")
+        # At 80 columns the row leads with what the item is, what it costs and to when it is paid.
         assert [str(c.label) for c in table.columns.values()] == [
-            "Site", "Company", "Service Type", "Name", "Email", "Credit", "Expiration Time", "Next Expiration Time"]
+            "Name", "Service Type", "Credit", "Next Expiration Time", "Expiration Time", "Site", "Company", "Email"]
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert [r[:5] for r in rows] == [["New Commercial", "Default Company", "Personnel App", "Test 1", "--"],
-                                         ["New Commercial", "--", "Premium Feature", "Attendance", "--"]]
-        assert rows[1][6] == "2025-06-23 14:55:06" and rows[1][7] == "2025-09-30 23:59:59"
+        assert [r[:2] + r[5:] for r in rows] == [["Test 1", "Personnel App", "New Commercial", "Default Company", "--"],
+                                                 ["Attendance", "Premium Feature", "New Commercial", "--", "--"]]
+        assert rows[1][3] == "2025-09-30 23:59:59" and rows[1][4] == "2025-06-23 14:55:06"
+        assert all(int(r[2]) > 0 for r in rows)
         await pay(pilot)
         assert type(app.screen).__name__ == "PendingOrderScreen"
         txn = app.screen.txn
@@ -174,3 +176,11 @@ def test_not_eligible_is_the_wizard_error_type():
     # The wizard reports the credit verdict as NotEligible: the app titles it "Not eligible".
     from smartpay.tui.widgets.feedback import error_title
     assert error_title(NotEligible("x")) == "Not eligible"
+
+
+def test_the_confirmation_table_keeps_the_seed_order_from_120_columns():
+    from smartpay.core.domain import PayIn
+    from smartpay.tui.screens.wizard.confirmation import item_columns
+    assert item_columns(PayIn.MONEY, 120) == ("Site", "Company", "Service Type", "Name", "Email", "Price",
+                                                "Expiration Time", "Next Expiration Time")
+    assert item_columns(PayIn.CREDIT, 80)[:4] == ("Name", "Service Type", "Credit", "Next Expiration Time")

@@ -21,9 +21,18 @@ from .summary import left_out_note, summary_markup
 TERMS = "By clicking the 'Pay' button, you are agreeing to our Terms and Conditions"
 
 
-def item_columns(pay_in: PayIn) -> tuple[str, ...]:
-    return ("Site", "Company", "Service Type", "Name", "Email", "Credit" if pay_in == PayIn.CREDIT else "Price",
-            "Expiration Time", "Next Expiration Time")
+SEED_ORDER = ("Site", "Company", "Service Type", "Name", "Email", "Price", "Expiration Time", "Next Expiration Time")
+# Under 120 columns the seed's order shows Site … Email and cuts what the operator pays: each item's
+# price and the date it is paid to. There the row leads with what identifies the item and what it
+# costs; Site, Company and Email follow (issue 10 #12). From 120 columns, the seed's order.
+NARROW_ORDER = ("Name", "Service Type", "Price", "Next Expiration Time", "Expiration Time", "Site", "Company",
+                "Email")
+WIDE_ENOUGH = 120
+
+
+def item_columns(pay_in: PayIn, width: int = WIDE_ENOUGH) -> tuple[str, ...]:
+    order = SEED_ORDER if width >= WIDE_ENOUGH else NARROW_ORDER
+    return tuple("Credit" if c == "Price" and pay_in == PayIn.CREDIT else c for c in order)
 
 
 class ConfirmationStep(Vertical):
@@ -55,12 +64,15 @@ class ConfirmationStep(Vertical):
         table = self.query_one("#wiz-items", DataTable)
         table.display = True
         table.clear(columns=True)
-        table.add_columns(*item_columns(pay_in))
+        columns = item_columns(pay_in, self.app.size.width)
+        table.add_columns(*columns)
         fmt = lambda t: ptime.format(t, with_offset=False)  # noqa: E731 (the heading's offset applies)
-        table.add_rows([(line.site, line.company or "--", line.service_label, line.subject_name,
-                         line.subject_email or "--",
-                         str(line.credits) if pay_in == PayIn.CREDIT else line.price.plain(),
-                         fmt(line.expires_at), fmt(line.next_expires_at)) for line in quote.lines])
+        for line in quote.lines:
+            cells = {"Site": line.site, "Company": line.company or "--", "Service Type": line.service_label,
+                     "Name": line.subject_name, "Email": line.subject_email or "--",
+                     "Price": line.price.plain(), "Credit": str(line.credits),
+                     "Expiration Time": fmt(line.expires_at), "Next Expiration Time": fmt(line.next_expires_at)}
+            table.add_row(*(cells[c] for c in columns))
         note = left_out_note(quote)
         # One line per reason; escaped line by line (the escape shows a newline as "\\x0a").
         self.query_one("#wiz-left-out", Static).update("\n".join(escape(line) for line in note.splitlines()))
