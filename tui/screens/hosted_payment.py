@@ -94,10 +94,12 @@ class HostedPaymentScreen(CoreAnswers, Screen[OrderView | None]):
                         yield Static("Demo: pay from a second terminal with (y copies it)", classes="muted")
                         yield Static(one_line(command), id="hosted-offline")
                     yield Static(WAITING, id="hosted-status")
-            with Horizontal(id="hosted-buttons"):
-                yield Button("Check now", id="hosted-check")
-                yield Button("Cancel payment", variant="error", id="hosted-cancel")
-                yield Button("Back", id="hosted-back")
+        # Outside the scrolling page: the first focus is on Check now, and a button inside the page
+        # scrolled it down to itself at 80×24, taking the title and the address off the top.
+        with Horizontal(id="hosted-buttons"):
+            yield Button("Check now", id="hosted-check")
+            yield Button("Cancel payment", variant="error", id="hosted-cancel")
+            yield Button("Back", id="hosted-back")
         yield Footer()
 
     def on_mount(self) -> None:
